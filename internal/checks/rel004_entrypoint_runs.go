@@ -1,0 +1,26 @@
+package checks
+
+import "strings"
+
+func init() {
+	register(Meta{
+		ID:          "REL-004",
+		Dimension:   Reliability,
+		Title:       "ENTRYPOINT/CMD can run",
+		Severity:    Critical,
+		Description: "The program the container starts exists along the image's PATH, is executable, is built for the image's architecture, and has its dynamic loader or #! interpreter; the shell form's command words are resolved too.",
+		Remediation: "Fix the path in ENTRYPOINT/CMD, copy the missing program or interpreter into the image, or build the binary for the image's platform.",
+	}, func(s *Subject) ([]Finding, error) {
+		argv := s.entrypoint()
+		if len(argv) == 0 {
+			return []Finding{{Severity: High, Title: "no ENTRYPOINT or CMD: the image does not say what to run", Evidence: []Evidence{field("Config.Entrypoint", ""), field("Config.Cmd", "")},
+				Remediation: "Set `ENTRYPOINT [\"/path/to/app\"]` in exec form."}}, nil
+		}
+		var out []Finding
+		for _, p := range s.commandProblems(argv, "Config.Entrypoint+Cmd", true) {
+			out = append(out, Finding{Severity: Critical, Title: "the container cannot start: " + p.msg,
+				Evidence: []Evidence{p.ev, field("Config.Entrypoint+Cmd", strings.Join(argv, " "))}})
+		}
+		return out, nil
+	})
+}

@@ -1,0 +1,34 @@
+package checks
+
+import "fmt"
+
+func init() {
+	register(Meta{
+		ID:          "SEC-001",
+		Dimension:   Security,
+		Title:       "Runs as a non-root user",
+		Severity:    Critical,
+		Veto:        true,
+		Description: "Resolves the image's USER through its own /etc/passwd and /etc/group. An empty USER, 0, root, 0:0, root:root or any name that maps to uid 0 is root. A numeric uid with no passwd entry is fine.",
+		Remediation: "Create an unprivileged user and switch to it: `RUN useradd -r -u 10001 app` then `USER 10001:10001` (numeric, so Kubernetes runAsNonRoot can verify it).",
+	}, func(s *Subject) ([]Finding, error) {
+		u := s.user()
+		if !u.UIDKnown {
+			return nil, Skip("USER %q does not resolve in the image (see SEC-002)", u.Raw)
+		}
+		if !u.Root {
+			return nil, nil
+		}
+		value := u.Raw
+		why := "USER is not set, so the container runs as root"
+		if value != "" {
+			why = fmt.Sprintf("USER %q maps to uid 0 (root)", value)
+		}
+		rem := "Add `USER 10001:10001` after creating the user with `RUN useradd -r -u 10001 app`."
+		if nobody, ok := s.Inv.Accounts.UserByName("nobody"); ok && nobody.UID != 0 {
+			rem = fmt.Sprintf("Add `USER %d:%d` (the image's existing user nobody), or create a dedicated user with `RUN useradd -r -u 10001 app` and `USER 10001:10001`.", nobody.UID, nobody.GID)
+		}
+		ev := field("Config.User", value)
+		return []Finding{{Severity: Critical, Veto: true, Title: why, Evidence: []Evidence{ev}, Remediation: rem}}, nil
+	})
+}

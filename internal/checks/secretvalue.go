@@ -1,0 +1,61 @@
+package checks
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// secretValue is a rule that recognises a credential by the shape of its value.
+type secretValue struct {
+	name string
+	re   *regexp.Regexp
+}
+
+var secretValues = []secretValue{
+	{"AWS access key ID", regexp.MustCompile(`\b(AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b`)},
+	{"GitHub token", regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b|\bgithub_pat_[A-Za-z0-9_]{82}\b`)},
+	{"GitLab token", regexp.MustCompile(`\bglpat-[A-Za-z0-9_-]{20}\b`)},
+	{"Slack token", regexp.MustCompile(`\bxox[baprs]-[A-Za-z0-9-]{10,}\b`)},
+	{"Stripe key", regexp.MustCompile(`\b(sk|rk)_live_[A-Za-z0-9]{20,}\b`)},
+	{"npm token", regexp.MustCompile(`\bnpm_[A-Za-z0-9]{36}\b`)},
+	{"Google API key", regexp.MustCompile(`\bAIza[0-9A-Za-z_-]{35}\b`)},
+	{"private key", regexp.MustCompile(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)},
+	{"JSON web token", regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`)},
+	{"URL with a password", regexp.MustCompile(`[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]{3,}@[^\s/]+`)},
+}
+
+// secretKey matches variable names that hold credentials.
+var secretKey = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth)`)
+
+// notSecret matches values that reference a secret instead of holding one.
+var notSecret = regexp.MustCompile(`^(/|\$|\{\{|<|file:|env:|vault:|arn:|projects/|none$|null$|false$|true$|0$|1$|yes$|no$)`)
+
+// findSecret says whether KEY=VALUE holds a credential, and which kind.
+func findSecret(key, value string) (string, bool) {
+	for _, r := range secretValues {
+		if r.re.MatchString(value) {
+			return r.name, true
+		}
+	}
+	v := strings.TrimSpace(value)
+	if key != "" && secretKey.MatchString(key) && len(v) >= 4 && !notSecret.MatchString(strings.ToLower(v)) {
+		if strings.HasSuffix(strings.ToUpper(key), "_FILE") || strings.HasSuffix(strings.ToUpper(key), "_PATH") {
+			return "", false
+		}
+		return "secret-named variable", true
+	}
+	return "", false
+}
+
+// mask hides all but the first four characters of a secret.
+func mask(v string) string {
+	if len(v) <= 4 {
+		return strings.Repeat("*", len(v))
+	}
+	n := len(v) - 4
+	if n > 12 {
+		n = 12
+	}
+	return v[:4] + strings.Repeat("*", n) + "(" + strconv.Itoa(len(v)) + " chars)"
+}

@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
+	"github.com/shipshape-dev/shipshape/internal/scan"
+	"github.com/shipshape-dev/shipshape/internal/source"
+)
+
+type checkFlags struct {
+	platform   string
+	format     string
+	output     string
+	ref        string
+	failOn     string
+	color      string
+	explain    bool
+	verbose    bool
+	maxEntries int
+	maxLayerGB int64
+}
+
+func newCheck() *cobra.Command {
+	var f checkFlags
+	cmd := &cobra.Command{
+		Use:   "check IMAGE",
+		Short: "Judge an image and give a verdict",
+		Long: `Judge an image on every check that needs only the image itself.
+
+IMAGE is one of:
+  host/repo:tag, host/repo@sha256:...   a registry (auth from the docker config and credential helpers)
+  docker-archive:FILE.tar[:TAG]         a tarball written by docker save (a bare existing file works too)
+  oci:DIR[:REF]                         an OCI image layout (a bare directory with index.json works too)
+  docker-daemon:NAME                    an image in the local Docker engine
+
+Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`,
+		Example: `  shipshape check docker-archive:app.tar
+  shipshape check --format json -o report.json registry.example.com/team/app:1.4.2
+  shipshape check --fail-on high oci:build/layout:1.0`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageError{fmt.Errorf("check takes one IMAGE, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, args[0], f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.platform, "platform", "", "platform to judge in a multi-platform index, os/arch[/variant] (default: the host's)")
+	fl.StringVar(&f.format, "format", "table", "output format: table, json")
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed (judged by REL-001), when it differs from how the image was read")
+	fl.StringVar(&f.failOn, "fail-on", "veto", "what fails the run: veto, or a severity (critical, high, medium, low) that fails along with vetoes")
+	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
+	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
+	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
+	fl.Int64Var(&f.maxLayerGB, "max-layer-size", 0, "stop on a layer larger than this many GiB uncompressed (default 64)")
+	return cmd
+}
+
+func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
+	ctx := cmd.Context()
+	var pol policy.Policy
+	if f.failOn != "veto" {
+		sev, err := checks.ParseSeverity(f.failOn)
+		if err != nil {
+			return usageError{fmt.Errorf("--fail-on: %w", err)}
+		}
+		pol.FailOn = &sev
+	}
+	if f.format != "table" && f.format != "json" {
+		return usageError{fmt.Errorf("--format %q: want table or json", f.format)}
+	}
+	opts := source.Options{TempDir: os.TempDir()}
+	if f.platform != "" {
+		p, err := source.ParsePlatform(f.platform)
+		if err != nil {
+			return usageError{fmt.Errorf("--platform: %w", err)}
+		}
+		opts.Platform = p
+	}
+	img, err := source.Open(ctx, input, opts)
+	if err != nil {
+		return err
+	}
+	defer img.Close()
+	if f.ref != "" {
+		repo, tag, digest, err := source.ParseReference(f.ref)
+		if err != nil {
+			return usageError{fmt.Errorf("--ref: %w", err)}
+		}
+		img.Reference, img.Repository, img.Tag, img.PinnedDigest = f.ref, repo, tag, digest
+	}
+	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
+	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, Version: Version()})
+	if err != nil {
+		var le *imagefs.LayerError
+		if ok := asLayerError(err, &le); ok {
+			return fmt.Errorf("image %q: %w", input, err)
+		}
+		return err
+	}
+	if err := writeReport(cmd, rep, f); err != nil {
+		return err
+	}
+	if !rep.Verdict.Pass {
+		return policyFailure
+	}
+	return nil
+}
+
+func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags) error {
+	var w io.Writer = cmd.OutOrStdout()
+	color := false
+	var file *os.File
+	if f.output != "" {
+		var err error
+		if err = os.MkdirAll(filepath.Dir(f.output), 0o755); err == nil {
+			file, err = os.Create(f.output)
+		}
+		if err != nil {
+			return usageError{fmt.Errorf("--output: %w", err)}
+		}
+		w = file
+	} else if out, ok := w.(*os.File); ok && f.color == "auto" {
+		color = term.IsTerminal(int(out.Fd()))
+	}
+	if f.color == "always" {
+		color = true
+	}
+	var err error
+	switch f.format {
+	case "json":
+		err = report.WriteJSON(w, rep)
+	default:
+		err = report.WriteTable(w, rep, report.TableOptions{Color: color, Verbose: f.verbose})
+	}
+	if f.explain {
+		ew := w
+		if f.format == "json" {
+			ew = cmd.ErrOrStderr()
+		}
+		fmt.Fprintf(ew, "\n%s", explainVerdict(rep))
+	}
+	if file != nil {
+		if cerr := file.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// explainVerdict shows the formula with this report's numbers.
+func explainVerdict(rep *report.Report) string {
+	var b strings.Builder
+	b.WriteString(policy.Explain())
+	b.WriteString("This image\n")
+	for _, d := range checks.Dimensions {
+		sc, ok := rep.Verdict.Scores[d]
+		if !ok {
+			continue
+		}
+		var parts []string
+		for _, r := range rep.Results {
+			if r.Check.Dimension != d || r.Status != checks.Fail {
+				continue
+			}
+			w := checks.Info
+			for _, f := range r.Findings {
+				w = max(w, f.Severity)
+			}
+			parts = append(parts, fmt.Sprintf("%s %s -%d", r.Check.ID, w, policy.Penalties[w]))
+		}
+		fmt.Fprintf(&b, "  %-16s %3d = 100 %s\n", d, sc, strings.Join(parts, ", "))
+	}
+	fmt.Fprintf(&b, "  overall          %3d, grade %s, %d veto(es)\n", rep.Verdict.Score, rep.Verdict.Grade, len(rep.Verdict.Vetoes))
+	return b.String()
+}
+
+func asLayerError(err error, target **imagefs.LayerError) bool {
+	for e := err; e != nil; {
+		if le, ok := e.(*imagefs.LayerError); ok {
+			*target = le
+			return true
+		}
+		u, ok := e.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		e = u.Unwrap()
+	}
+	return false
+}

@@ -1,0 +1,121 @@
+// Package cli is shipshape's command line: it parses flags, calls the
+// engine and maps outcomes to exit codes. cmd/shipshape only calls Main.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/source"
+)
+
+// Exit codes.
+const (
+	ExitPass     = 0
+	ExitPolicy   = 1
+	ExitInput    = 2
+	ExitInternal = 3
+)
+
+// version is set at build time with -ldflags "-X github.com/shipshape-dev/shipshape/internal/cli.version=...".
+var version = ""
+
+// Version returns the program's version.
+func Version() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// usageError marks a mistake in the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// policyFailure is returned when the verdict is FAIL.
+var policyFailure = errors.New("policy failed")
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err != nil && code != ExitPolicy {
+		fmt.Fprintf(stderr, "shipshape: %v\n", err)
+		if code == ExitInternal {
+			fmt.Fprintln(stderr, "This is a bug in shipshape; please report it with the command line you ran.")
+		}
+	}
+	return code
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	var ie *source.InputError
+	var le *imagefs.LayerError
+	switch {
+	case err == nil:
+		return ExitPass
+	case errors.Is(err, policyFailure):
+		return ExitPolicy
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &le):
+		return ExitInput
+	case errors.Is(err, context.Canceled):
+		return ExitInput
+	}
+	return ExitInternal
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	var logLevel string
+	root := &cobra.Command{
+		Use:           "shipshape",
+		Short:         "Judge whether a container image is fit to run in production",
+		Long:          "shipshape judges a container image on security, reliability, maintainability, compliance and measured fit, gives one verdict with evidence, and fails the CI job when the image must not ship.\n\nExit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+				return usageError{fmt.Errorf("--log-level: %w", err)}
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lvl})))
+			return nil
+		},
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newCheck(), newVersion(), newDocs())
+	return root
+}
+
+func newVersion() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print shipshape's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintf(cmd.OutOrStdout(), "shipshape %s\n", Version())
+			return nil
+		},
+	}
+}

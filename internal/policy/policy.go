@@ -1,0 +1,136 @@
+// Package policy turns check results into a verdict: which findings fail the
+// image, a score per dimension and an overall grade.
+package policy
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/shipshape-dev/shipshape/internal/checks"
+)
+
+// Policy says what fails an image.
+type Policy struct {
+	// FailOn is the lowest severity that fails the run in addition to vetoes;
+	// nil means only vetoes fail it (the default).
+	FailOn *checks.Severity
+}
+
+// Default is the checklist's policy: vetoes fail the image, everything else is reported.
+func Default() Policy { return Policy{} }
+
+// Penalties are the points a failing check takes off its dimension's score,
+// by the highest severity among its findings.
+var Penalties = map[checks.Severity]int{checks.Critical: 40, checks.High: 20, checks.Medium: 10, checks.Low: 3, checks.Info: 0}
+
+// Verdict is the outcome for one image.
+type Verdict struct {
+	Pass bool `json:"pass"`
+	// Vetoes are the veto findings, which fail the image whatever the scores.
+	Vetoes []checks.Finding `json:"vetoes,omitempty"`
+	// Failing are the non-veto findings at or above --fail-on.
+	Failing []checks.Finding `json:"failing,omitempty"`
+	// Scores per dimension (0-100); dimensions with no check run are absent.
+	Scores map[checks.Dimension]int `json:"scores"`
+	Score  int                      `json:"score"`
+	Grade  string                   `json:"grade"`
+	FailOn string                   `json:"fail_on"`
+}
+
+// Evaluate judges the results under p.
+func Evaluate(results []checks.Result, p Policy) Verdict {
+	v := Verdict{Scores: map[checks.Dimension]int{}, FailOn: "veto"}
+	if p.FailOn != nil {
+		v.FailOn = p.FailOn.String()
+	}
+	seen := map[checks.Dimension]bool{}
+	penalty := map[checks.Dimension]int{}
+	for _, r := range results {
+		if r.Status == checks.Skipped {
+			continue
+		}
+		d := r.Check.Dimension
+		seen[d] = true
+		worst := checks.Severity(-1)
+		for _, f := range r.Findings {
+			if f.Veto {
+				v.Vetoes = append(v.Vetoes, f)
+			} else if p.FailOn != nil && f.Severity >= *p.FailOn {
+				v.Failing = append(v.Failing, f)
+			}
+			if f.Severity > worst {
+				worst = f.Severity
+			}
+		}
+		if r.Status == checks.Fail && worst >= 0 {
+			penalty[d] += Penalties[worst]
+		}
+	}
+	total, n := 0, 0
+	for _, d := range checks.Dimensions {
+		if !seen[d] {
+			continue
+		}
+		sc := 100 - penalty[d]
+		if sc < 0 {
+			sc = 0
+		}
+		v.Scores[d] = sc
+		total += sc
+		n++
+	}
+	if n > 0 {
+		v.Score = (total + n/2) / n
+	}
+	v.Grade = Grade(v.Score, len(v.Vetoes) > 0)
+	sortFindings(v.Vetoes)
+	sortFindings(v.Failing)
+	v.Pass = len(v.Vetoes) == 0 && len(v.Failing) == 0
+	return v
+}
+
+// Grade maps a score to A-F; any veto is an F.
+func Grade(score int, vetoed bool) string {
+	switch {
+	case vetoed:
+		return "F"
+	case score >= 90:
+		return "A"
+	case score >= 80:
+		return "B"
+	case score >= 70:
+		return "C"
+	case score >= 60:
+		return "D"
+	case score >= 50:
+		return "E"
+	}
+	return "F"
+}
+
+func sortFindings(fs []checks.Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		if fs[i].Severity != fs[j].Severity {
+			return fs[i].Severity > fs[j].Severity
+		}
+		return fs[i].CheckID < fs[j].CheckID
+	})
+}
+
+// Explain describes the scoring formula.
+func Explain() string {
+	return fmt.Sprintf(`Scoring
+  Each dimension starts at 100. Every check that fails takes off points by the
+  highest severity among its findings: critical %d, high %d, medium %d, low %d,
+  info %d. A dimension does not go below 0. Skipped checks do not count, and a
+  dimension with no check run gets no score.
+  The overall score is the mean of the dimension scores, rounded.
+  Grade: A >= 90, B >= 80, C >= 70, D >= 60, E >= 50, F below 50 - and F
+  whenever a veto fired.
+Verdict
+  FAIL when any veto fired, or any finding is at or above --fail-on (default:
+  vetoes only). Otherwise PASS.
+Exit codes
+  0 pass, 1 policy failure, 2 usage or input error, 3 internal error.
+`, Penalties[checks.Critical], Penalties[checks.High], Penalties[checks.Medium], Penalties[checks.Low], Penalties[checks.Info])
+}

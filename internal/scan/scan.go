@@ -1,0 +1,87 @@
+// Package scan runs the whole judgement of one image: one pass over the
+// layers, the inventory, the checks, the policy, and the report model.
+package scan
+
+import (
+	"context"
+	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/analyzer"
+	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/eol"
+	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
+	"github.com/shipshape-dev/shipshape/internal/source"
+)
+
+// Options tune a scan.
+type Options struct {
+	Policy policy.Policy
+	Limits imagefs.Limits
+	// EOL is the end-of-life data; nil means the embedded copy.
+	EOL *eol.DB
+	// Now is the time the image is judged at; zero means time.Now().
+	Now     time.Time
+	Version string
+}
+
+// Image judges one opened image.
+func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, error) {
+	start := time.Now()
+	if o.Now.IsZero() {
+		o.Now = start
+	}
+	if o.EOL == nil {
+		db, err := eol.Embedded()
+		if err != nil {
+			return nil, err
+		}
+		o.EOL = db
+	}
+	res, inv, err := analyzer.Run(ctx, img.Layers, o.Limits)
+	if err != nil {
+		return nil, err
+	}
+	subj := &checks.Subject{Image: img, Config: img.Config, FS: res.FS, Inv: inv, EOL: o.EOL, Now: o.Now}
+	results := checks.RunAll(subj)
+	verdict := policy.Evaluate(results, o.Policy)
+
+	r := &report.Report{
+		Schema:  report.Schema,
+		Tool:    report.Tool{Name: "shipshape", Version: o.Version},
+		Time:    o.Now.UTC(),
+		Verdict: verdict,
+		Results: results,
+		Image: report.Image{
+			Input:       img.Input,
+			Source:      string(img.Kind),
+			Reference:   img.Reference,
+			Digest:      img.Digest,
+			IndexDigest: img.IndexDigest,
+			Platform:    img.Platform.String(),
+			OS:          inv.OS,
+			Layers:      res.FS.Layers(),
+			Files:       res.FS.Entries(),
+		},
+		Summary: report.Summary{
+			Packages:   len(inv.Packages),
+			PackageDBs: inv.PackageDBs,
+			Binaries:   len(inv.Binaries),
+			Runtimes:   inv.Runtimes,
+			Users:      inv.Accounts.Users,
+		},
+	}
+	for _, p := range img.Platforms {
+		r.Image.Platforms = append(r.Image.Platforms, p.String())
+	}
+	if img.Config != nil && !img.Config.Created.IsZero() {
+		t := img.Config.Created.UTC()
+		r.Image.Created = &t
+	}
+	for _, w := range res.Warnings {
+		r.Warnings = append(r.Warnings, w.String())
+	}
+	r.Duration = time.Since(start).Seconds()
+	return r, nil
+}

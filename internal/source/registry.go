@@ -1,0 +1,128 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// ParseReference splits a registry reference into repository (as written),
+// tag and digest. The tag is empty when the reference names none (which pulls "latest").
+func ParseReference(s string) (repo, tag, digest string, err error) {
+	base := s
+	if i := strings.Index(s, "@"); i >= 0 {
+		base, digest = s[:i], s[i+1:]
+		if _, err := v1.NewHash(digest); err != nil {
+			return "", "", "", fmt.Errorf("bad digest in %q: %w", s, err)
+		}
+	}
+	if i := strings.LastIndex(base, ":"); i > strings.LastIndex(base, "/") {
+		base, tag = base[:i], base[i+1:]
+		if _, err := name.NewTag(base + ":" + tag); err != nil {
+			return "", "", "", fmt.Errorf("bad reference %q: %w", s, err)
+		}
+	}
+	if _, err := name.NewRepository(base); err != nil {
+		return "", "", "", fmt.Errorf("bad reference %q: %w", s, err)
+	}
+	return base, tag, digest, nil
+}
+
+func openRegistry(ctx context.Context, s string, opts Options) (*Image, error) {
+	repo, tag, digest, err := ParseReference(s)
+	if err != nil {
+		return nil, err
+	}
+	var ref name.Reference
+	if digest != "" {
+		ref, err = name.NewDigest(repo + "@" + digest)
+	} else {
+		t := tag
+		if t == "" {
+			t = "latest"
+		}
+		ref, err = name.NewTag(repo + ":" + t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	desc, err := remote.Get(ref, ropts...)
+	if err != nil {
+		return nil, fmt.Errorf("fetching manifest from %s: %w (check the name, your network and `docker login`)", ref.Context().RegistryStr(), err)
+	}
+	img := &Image{Reference: s, Repository: repo, Tag: tag, PinnedDigest: digest}
+	var v v1.Image
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, err
+		}
+		img.IndexDigest = desc.Digest.String()
+		v, err = pickFromIndex(img, idx, *opts.Platform)
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		v, err = desc.Image()
+		if err != nil {
+			return nil, err
+		}
+		img.Digest = desc.Digest.String()
+	}
+	if err := finish(img, v, true); err != nil {
+		return nil, err
+	}
+	return img, blobs(img, v, true)
+}
+
+// pickFromIndex lists the index's platforms into img and returns the image for want.
+func pickFromIndex(img *Image, idx v1.ImageIndex, want v1.Platform) (v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("reading index: %w", err)
+	}
+	var pick *v1.Descriptor
+	for i, d := range im.Manifests {
+		if d.Platform == nil || !d.MediaType.IsImage() || d.Platform.OS == "unknown" {
+			continue
+		}
+		img.Platforms = append(img.Platforms, *d.Platform)
+		if pick == nil && platformMatches(want, *d.Platform) {
+			pick = &im.Manifests[i]
+		}
+	}
+	if pick == nil {
+		var have []string
+		for _, p := range img.Platforms {
+			have = append(have, p.String())
+		}
+		return nil, fmt.Errorf("the index has no image for %s (it has: %s); choose one with --platform", want.String(), strings.Join(have, ", "))
+	}
+	img.Digest = pick.Digest.String()
+	return idx.Image(pick.Digest)
+}
+
+func platformMatches(want, have v1.Platform) bool {
+	if want.OS != have.OS || want.Architecture != have.Architecture {
+		return false
+	}
+	return want.Variant == "" || have.Variant == "" || want.Variant == have.Variant
+}
+
+// ParsePlatform parses "os/arch[/variant]".
+func ParsePlatform(s string) (*v1.Platform, error) {
+	p, err := v1.ParsePlatform(s)
+	if err != nil {
+		return nil, err
+	}
+	if p.OS == "" || p.Architecture == "" {
+		return nil, fmt.Errorf("platform %q: want os/arch[/variant], e.g. linux/amd64", s)
+	}
+	return p, nil
+}
