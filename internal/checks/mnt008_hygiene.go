@@ -47,7 +47,7 @@ func init() {
 		if s.Config != nil {
 			for i, h := range s.Config.History {
 				cmd := historyCommand(h.CreatedBy)
-				ev := Evidence{Field: fmt.Sprintf("history[%d]", i), Value: truncate(cmd, 160)}
+				ev := Evidence{Field: fmt.Sprintf("history[%d]", i), Value: truncate(Redact(cmd), 160)}
 				switch {
 				case strings.HasPrefix(cmd, "RUN") && aptUpdate.MatchString(cmd) && !aptClean.MatchString(cmd):
 					out = append(out, Finding{Severity: Low, Title: "`apt-get update` without removing /var/lib/apt/lists in the same RUN", Evidence: []Evidence{ev}})

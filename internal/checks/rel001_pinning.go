@@ -38,6 +38,9 @@ func init() {
 			how = fmt.Sprintf("The registry assigns the digest on push: run `docker push %s:%s` and deploy `%s@<the digest it prints>` (image ID here: %s).", repo, tagOr(img.Tag, "VERSION"), repo, img.ImageID)
 		}
 		ev := []Evidence{{Field: "reference", Value: ref}}
+		if ref == "" {
+			ev[0] = Evidence{Field: "tag", Value: img.Tag}
+		}
 		if img.Digest != "" {
 			ev = append(ev, Evidence{Field: "manifest digest", Value: img.Digest})
 		} else if img.ImageID != "" {

@@ -26,7 +26,10 @@ var secretValues = []secretValue{
 }
 
 // secretKey matches variable names that hold credentials.
-var secretKey = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credential|auth)`)
+var secretKey = regexp.MustCompile(`(?i)(passw(or)?d|passwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?\b|auth[_-]?(token|key)|authorization)`)
+
+// referenceKey matches names whose value points at a secret rather than holding it.
+var referenceKey = regexp.MustCompile(`(?i)[_.-](file|path|dir|url|uri|host|endpoint|name|id)$`)
 
 // notSecret matches values that reference a secret instead of holding one.
 var notSecret = regexp.MustCompile(`^(/|\$|\{\{|<|file:|env:|vault:|arn:|projects/|none$|null$|false$|true$|0$|1$|yes$|no$)`)
@@ -40,7 +43,7 @@ func findSecret(key, value string) (string, bool) {
 	}
 	v := strings.TrimSpace(value)
 	if key != "" && secretKey.MatchString(key) && len(v) >= 4 && !notSecret.MatchString(strings.ToLower(v)) {
-		if strings.HasSuffix(strings.ToUpper(key), "_FILE") || strings.HasSuffix(strings.ToUpper(key), "_PATH") {
+		if referenceKey.MatchString(key) {
 			return "", false
 		}
 		return "secret-named variable", true
@@ -58,4 +61,21 @@ func mask(v string) string {
 		n = 12
 	}
 	return v[:4] + strings.Repeat("*", n) + "(" + strconv.Itoa(len(v)) + " chars)"
+}
+
+// Redact masks every credential-shaped value, and the value of every
+// secret-named KEY=VALUE, in a line such as a history entry.
+func Redact(line string) string {
+	line = assignment.ReplaceAllStringFunc(line, func(m string) string {
+		sub := assignment.FindStringSubmatch(m)
+		k, v := sub[1], strings.Trim(sub[2], `"'`)
+		if _, ok := findSecret(k, v); ok {
+			return strings.Replace(m, sub[2], mask(v), 1)
+		}
+		return m
+	})
+	for _, r := range secretValues {
+		line = r.re.ReplaceAllStringFunc(line, mask)
+	}
+	return line
 }

@@ -61,7 +61,7 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 			IndexDigest: img.IndexDigest,
 			Platform:    img.Platform.String(),
 			OS:          inv.OS,
-			Layers:      res.FS.Layers(),
+			Layers:      redactLayers(res.FS.Layers()),
 			Files:       res.FS.Entries(),
 		},
 		Summary: report.Summary{
@@ -84,4 +84,14 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 	}
 	r.Duration = time.Since(start).Seconds()
 	return r, nil
+}
+
+// redactLayers masks secrets in the history lines copied into the report.
+func redactLayers(ls []imagefs.Layer) []imagefs.Layer {
+	out := make([]imagefs.Layer, len(ls))
+	for i, l := range ls {
+		l.CreatedBy = checks.Redact(l.CreatedBy)
+		out[i] = l
+	}
+	return out
 }

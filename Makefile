@@ -1,0 +1,40 @@
+# shipshape: judge whether a container image is fit to run in production.
+GO       ?= go
+BIN      ?= bin/shipshape
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/shipshape-dev/shipshape/internal/cli.version=$(VERSION)
+
+.PHONY: build demo test fixtures docs vet fuzz bench clean
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shipshape
+
+# The main job on any machine, no registry and no Docker needed: build
+# shipshape, write a small demo image as an OCI layout, judge it.
+demo: build
+	$(GO) run ./tools/demoimage -o build/demo -tag 1.0.0
+	$(BIN) check oci:build/demo:1.0.0
+
+# Fixture images from real Debian packages (needs a Docker engine; cached).
+fixtures:
+	testdata/fixtures/build.sh
+
+# The whole test suite. The fixture-based end-to-end tests need the fixtures
+# (and a Docker engine for the docker-daemon source); .ci/run sets all that up.
+test: fixtures
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+docs:
+	$(GO) run ./cmd/shipshape docs checks > docs/checks.md
+
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzWalk -fuzztime=60s ./internal/imagefs/
+	$(GO) test -run='^$$' -fuzz=FuzzParseDpkgStatus -fuzztime=30s ./internal/analyzer/
+	$(GO) test -run='^$$' -fuzz=FuzzParseELFHead -fuzztime=30s ./internal/analyzer/
+
+bench:
+	bench/large-image.sh && bench/check.sh
+
+clean:
+	rm -rf bin build
