@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/eol"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
@@ -104,10 +106,18 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 		img.Reference, img.Repository, img.Tag, img.PinnedDigest = f.ref, repo, tag, digest
 	}
 	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
-	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, Version: Version()})
+	eolDir, err := eol.DefaultDir()
+	if err != nil {
+		eolDir = ""
+	}
+	eolDB, err := eol.Load(eolDir)
+	if err != nil {
+		return fmt.Errorf("loading end-of-life data from %s: %w (run `shipshape db import` again, or remove the directory to use the built-in copy)", eolDir, err)
+	}
+	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version()})
 	if err != nil {
 		var le *imagefs.LayerError
-		if ok := asLayerError(err, &le); ok {
+		if errors.As(err, &le) {
 			return fmt.Errorf("image %q: %w", input, err)
 		}
 		return err
@@ -187,19 +197,4 @@ func explainVerdict(rep *report.Report) string {
 	}
 	fmt.Fprintf(&b, "  overall          %3d, grade %s, %d veto(es)\n", rep.Verdict.Score, rep.Verdict.Grade, len(rep.Verdict.Vetoes))
 	return b.String()
-}
-
-func asLayerError(err error, target **imagefs.LayerError) bool {
-	for e := err; e != nil; {
-		if le, ok := e.(*imagefs.LayerError); ok {
-			*target = le
-			return true
-		}
-		u, ok := e.(interface{ Unwrap() error })
-		if !ok {
-			return false
-		}
-		e = u.Unwrap()
-	}
-	return false
 }
