@@ -39,7 +39,7 @@ func TestEvaluate(t *testing.T) {
 
 	noVeto := results[1:]
 	v = Evaluate(noVeto, Default())
-	if !v.Pass || v.Grade != "B" {
+	if !v.Pass || v.Grade != "A" || v.Score != 90 {
 		t.Errorf("without vetoes the default policy passes: %+v", v)
 	}
 	high := checks.High
