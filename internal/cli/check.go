@@ -114,7 +114,9 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	if err != nil {
 		return fmt.Errorf("loading end-of-life data from %s: %w (run `shipshape db import` again, or remove the directory to use the built-in copy)", eolDir, err)
 	}
+	done := withProgress(cmd.ErrOrStderr(), img.Layers)
 	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version()})
+	done()
 	if err != nil {
 		var le *imagefs.LayerError
 		if errors.As(err, &le) {
