@@ -41,6 +41,10 @@ func Version() string {
 	return "dev"
 }
 
+// extraCommands are added to the root by the files that define them
+// (`func init() { extraCommands = append(extraCommands, newSBOM) }`).
+var extraCommands []func() *cobra.Command
+
 // usageError marks a mistake in the command line.
 type usageError struct{ err error }
 
@@ -105,6 +109,9 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newCheck(), newDB(), newVersion(), newDocs())
+	for _, c := range extraCommands {
+		root.AddCommand(c())
+	}
 	return root
 }
 

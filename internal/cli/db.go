@@ -13,6 +13,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/eol"
 )
 
+// dbCommands are extra `shipshape db` subcommands, added by the files that define them.
+var dbCommands []func() *cobra.Command
+
 func newDB() *cobra.Command {
 	db := &cobra.Command{Use: "db", Short: "Manage shipshape's reference data (end-of-life data)"}
 	var dir string
@@ -84,5 +87,8 @@ func newDB() *cobra.Command {
 		},
 	}
 	db.AddCommand(update, imp, status)
+	for _, c := range dbCommands {
+		db.AddCommand(c())
+	}
 	return db
 }

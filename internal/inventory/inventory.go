@@ -90,6 +90,11 @@ func (a *Accounts) GroupByName(name string) (Group, bool) {
 type Package struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
+	// Type is "os" for packages of the OS package manager, "lang" for language
+	// packages, "binary" for software recognised from a file.
+	Type string `json:"type,omitempty"`
+	// PURL is the package URL (https://github.com/package-url/purl-spec).
+	PURL string `json:"purl,omitempty"`
 	// Ecosystem is "deb", "apk", "golang", and so on.
 	Ecosystem     string   `json:"ecosystem"`
 	Arch          string   `json:"arch,omitempty"`
@@ -99,6 +104,8 @@ type Package struct {
 	// Path is the file that evidences the package (package database or binary).
 	Path  string `json:"path"`
 	Layer int    `json:"layer"`
+	// LicensePaths are the files the licenses were read from.
+	LicensePaths []string `json:"license_paths,omitempty"`
 }
 
 // Binary is an executable regular file of the final filesystem.
@@ -139,4 +146,13 @@ type Inventory struct {
 	Runtimes []Runtime          `json:"runtimes,omitempty"`
 	// PackageDBs lists the package databases found ("/var/lib/dpkg/status").
 	PackageDBs []string `json:"package_dbs,omitempty"`
+	// Owned maps files of the final filesystem that an OS package installed
+	// to that package's name, from the package manager's file lists.
+	Owned map[string]string `json:"-"`
+}
+
+// Owner returns the OS package that installed path, if any.
+func (inv *Inventory) Owner(path string) (string, bool) {
+	p, ok := inv.Owned[path]
+	return p, ok
 }
