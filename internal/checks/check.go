@@ -143,6 +143,11 @@ type Finding struct {
 	Title       string     `json:"title"`
 	Evidence    []Evidence `json:"evidence,omitempty"`
 	Remediation string     `json:"remediation,omitempty"`
+	// Package names the package the finding is about, when there is one.
+	Package string `json:"package,omitempty"`
+	// Vulnerability is the advisory id (with its aliases in Aliases), for SEC-020.
+	Vulnerability string   `json:"vulnerability,omitempty"`
+	Aliases       []string `json:"aliases,omitempty"`
 }
 
 // Status is the outcome of one check.
@@ -189,6 +194,8 @@ type Subject struct {
 	Inv    *inventory.Inventory
 	EOL    *eol.DB
 	Now    time.Time
+	// Settings are the policy's thresholds and lists; nil means DefaultSettings.
+	Settings *Settings
 }
 
 // At returns evidence for a path of the final filesystem, with the layer that wrote it.

@@ -8,7 +8,8 @@ import (
 
 // eolFindings turns a release's support status into findings (none when supported).
 func eolFindings(s *Subject, name string, r *eol.Release, ev []Evidence, sev Severity) []Finding {
-	st := r.StatusAt(s.Now, eolWarning)
+	warn := s.settings().EOLWarning
+	st := r.StatusAt(s.Now, warn)
 	ev = append(ev, Evidence{Field: "end of life", Value: r.EOL.String()})
 	switch {
 	case st.Ended && st.Extended:
@@ -17,7 +18,7 @@ func eolFindings(s *Subject, name string, r *eol.Release, ev []Evidence, sev Sev
 	case st.Ended:
 		return []Finding{{Severity: sev, Title: fmt.Sprintf("%s reached end of life on %s", name, r.EOL), Evidence: ev}}
 	case st.Soon:
-		return []Finding{{Severity: sev, Title: fmt.Sprintf("%s reaches end of life on %s, within %d days", name, r.EOL, int(eolWarning.Hours()/24)), Evidence: ev}}
+		return []Finding{{Severity: sev, Title: fmt.Sprintf("%s reaches end of life on %s, within %d days", name, r.EOL, int(warn.Hours()/24)), Evidence: ev}}
 	}
 	return nil
 }

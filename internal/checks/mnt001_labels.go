@@ -47,6 +47,12 @@ func init() {
 					Remediation: fmt.Sprintf("Add `LABEL %s=...`.", w.keys[0])})
 			}
 		}
+		for _, k := range s.settings().RequiredLabels {
+			if labels[k] == "" {
+				out = append(out, Finding{Severity: Medium, Title: fmt.Sprintf("no %s label (required by the policy)", k),
+					Evidence: []Evidence{field("Config.Labels", k)}, Remediation: fmt.Sprintf("Add `LABEL %s=...`.", k)})
+			}
+		}
 		return out, nil
 	})
 }

@@ -5,16 +5,13 @@ import (
 	"time"
 )
 
-// maxImageAge is the default age past which an image counts as stale.
-const maxImageAge = 365 * 24 * time.Hour
-
 func init() {
 	register(Meta{
 		ID:          "MNT-002",
 		Dimension:   Maintainability,
 		Title:       "Image built within the last year",
 		Severity:    Medium,
-		Description: "The config's `created` time must be within 365 days: an older image has missed a year of fixes. Reproducible builds that set the epoch (1970) or no date are reported as unknown age.",
+		Description: "The config's `created` time must be within 365 days (policy: thresholds.maxImageAgeDays): an older image has missed a year of fixes. Reproducible builds that set the epoch (1970) or no date are reported as unknown age.",
 		Remediation: "Rebuild the image regularly (for example weekly in CI) so that base image and dependency fixes reach it.",
 	}, func(s *Subject) ([]Finding, error) {
 		if s.Config == nil || s.Config.Created.IsZero() || s.Config.Created.Year() < 2000 {
@@ -24,7 +21,7 @@ func init() {
 		created := s.Config.Created.Time
 		age := s.Now.Sub(created)
 		ev := []Evidence{field("created", created.UTC().Format(time.RFC3339))}
-		if age > maxImageAge {
+		if age > s.settings().MaxImageAge {
 			return []Finding{{Severity: Medium, Title: fmt.Sprintf("image is %d days old (built %s)", int(age.Hours()/24), created.UTC().Format("2006-01-02")), Evidence: ev}}, nil
 		}
 		if age < -24*time.Hour {

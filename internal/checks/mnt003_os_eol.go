@@ -1,12 +1,6 @@
 package checks
 
-import (
-	"strings"
-	"time"
-)
-
-// eolWarning is how long before its end of life a release is flagged.
-const eolWarning = 90 * 24 * time.Hour
+import "strings"
 
 // osProducts maps os-release IDs to endoflife.date products.
 var osProducts = map[string]string{

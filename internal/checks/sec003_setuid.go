@@ -21,6 +21,9 @@ func init() {
 			if n.Type != imagefs.TypeRegular || n.Mode&(fs.ModeSetuid|fs.ModeSetgid) == 0 {
 				return nil
 			}
+			if matchAny(s.settings().AllowedSetuid, n.Path) {
+				return nil
+			}
 			kind := "setuid"
 			switch {
 			case n.Mode&fs.ModeSetuid != 0 && n.Mode&fs.ModeSetgid != 0:

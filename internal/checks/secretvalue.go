@@ -79,3 +79,11 @@ func Redact(line string) string {
 	}
 	return line
 }
+
+// MaskIfSecret returns value masked when KEY=VALUE holds a credential, else value.
+func MaskIfSecret(key, value string) string {
+	if _, ok := findSecret(key, value); ok {
+		return mask(value)
+	}
+	return value
+}

@@ -21,9 +21,11 @@ import (
 )
 
 type checkFlags struct {
+	policyFile string
+	ignoreFile string
 	platform   string
 	format     string
-	output     string
+	outputs    []string
 	ref        string
 	failOn     string
 	color      string
@@ -49,6 +51,7 @@ IMAGE is one of:
 Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`,
 		Example: `  shipshape check docker-archive:app.tar
   shipshape check --format json -o report.json registry.example.com/team/app:1.4.2
+  shipshape check -o sarif=shipshape.sarif -o junit=junit.xml -o html=report.html docker-archive:app.tar
   shipshape check --fail-on high oci:build/layout:1.0`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
@@ -60,9 +63,11 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.platform, "platform", "", "platform to judge in a multi-platform index, os/arch[/variant] (default: the host's)")
-	fl.StringVar(&f.format, "format", "table", "output format: table, json")
-	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of stdout")
+	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed (judged by REL-001), when it differs from how the image was read")
+	fl.StringVar(&f.policyFile, "policy", "", "policy file (YAML; `shipshape policy init` writes the default one)")
+	fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (YAML with an `exceptions:` list; default .shipshape-ignore.yaml when it exists)")
 	fl.StringVar(&f.failOn, "fail-on", "veto", "what fails the run: veto, or a severity (critical, high, medium, low) that fails along with vetoes")
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
@@ -74,16 +79,27 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 
 func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	ctx := cmd.Context()
-	var pol policy.Policy
-	if f.failOn != "veto" {
-		sev, err := checks.ParseSeverity(f.failOn)
-		if err != nil {
-			return usageError{fmt.Errorf("--fail-on: %w", err)}
-		}
-		pol.FailOn = &sev
+	pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+	if err != nil {
+		return err
 	}
-	if f.format != "table" && f.format != "json" {
-		return usageError{fmt.Errorf("--format %q: want table or json", f.format)}
+	if cmd.Flags().Changed("fail-on") {
+		if f.failOn == "veto" {
+			pol.FailOn = nil
+		} else {
+			sev, err := checks.ParseSeverity(f.failOn)
+			if err != nil {
+				return usageError{fmt.Errorf("--fail-on: %w", err)}
+			}
+			pol.FailOn = &sev
+		}
+	}
+	if !report.KnownFormat(f.format) {
+		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
+	}
+	outs, err := parseOutputs(f.format, f.outputs)
+	if err != nil {
+		return err
 	}
 	opts := source.Options{TempDir: os.TempDir()}
 	if f.platform != "" {
@@ -124,7 +140,7 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 		}
 		return err
 	}
-	if err := writeReport(cmd, rep, f); err != nil {
+	if err := writeReport(cmd, rep, f, outs); err != nil {
 		return err
 	}
 	if !rep.Verdict.Pass {
@@ -133,14 +149,51 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	return nil
 }
 
-func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags) error {
+// output is one rendering of the report: a format and a file ("" is stdout).
+type output struct{ format, file string }
+
+func parseOutputs(format string, flags []string) ([]output, error) {
+	var outs []output
+	for _, o := range flags {
+		fm, file, ok := strings.Cut(o, "=")
+		if !ok || !report.KnownFormat(fm) {
+			fm, file = format, o
+		}
+		if file == "" {
+			return nil, usageError{fmt.Errorf("--output %q: no file name", o)}
+		}
+		outs = append(outs, output{fm, file})
+	}
+	if len(outs) == 0 {
+		outs = []output{{format, ""}}
+	}
+	return outs, nil
+}
+
+func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []output) error {
+	for _, o := range outs {
+		if err := writeOne(cmd, rep, f, o); err != nil {
+			return err
+		}
+	}
+	if f.explain {
+		w := cmd.OutOrStdout()
+		if len(outs) != 1 || outs[0].file != "" || outs[0].format != "table" {
+			w = cmd.ErrOrStderr()
+		}
+		fmt.Fprintf(w, "\n%s", explainVerdict(rep))
+	}
+	return nil
+}
+
+func writeOne(cmd *cobra.Command, rep *report.Report, f checkFlags, o output) error {
 	var w io.Writer = cmd.OutOrStdout()
-	color := false
+	color := f.color == "always"
 	var file *os.File
-	if f.output != "" {
+	if o.file != "" {
 		var err error
-		if err = os.MkdirAll(filepath.Dir(f.output), 0o755); err == nil {
-			file, err = os.Create(f.output)
+		if err = os.MkdirAll(filepath.Dir(o.file), 0o755); err == nil {
+			file, err = os.Create(o.file)
 		}
 		if err != nil {
 			return usageError{fmt.Errorf("--output: %w", err)}
@@ -149,23 +202,7 @@ func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags) error {
 	} else if out, ok := w.(*os.File); ok && f.color == "auto" {
 		color = term.IsTerminal(int(out.Fd()))
 	}
-	if f.color == "always" {
-		color = true
-	}
-	var err error
-	switch f.format {
-	case "json":
-		err = report.WriteJSON(w, rep)
-	default:
-		err = report.WriteTable(w, rep, report.TableOptions{Color: color, Verbose: f.verbose})
-	}
-	if f.explain {
-		ew := w
-		if f.format == "json" {
-			ew = cmd.ErrOrStderr()
-		}
-		fmt.Fprintf(ew, "\n%s", explainVerdict(rep))
-	}
+	err := report.Write(w, o.format, rep, report.TableOptions{Color: color, Verbose: f.verbose})
 	if file != nil {
 		if cerr := file.Close(); err == nil {
 			err = cerr

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
@@ -74,12 +75,13 @@ func exitCode(err error) int {
 	var ue usageError
 	var ie *source.InputError
 	var le *imagefs.LayerError
+	var pe *policy.Error
 	switch {
 	case err == nil:
 		return ExitPass
 	case errors.Is(err, policyFailure):
 		return ExitPolicy
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &le):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &le), errors.As(err, &pe):
 		return ExitInput
 	case errors.Is(err, context.Canceled):
 		return ExitInput

@@ -9,15 +9,47 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/checks"
 )
 
-// Policy says what fails an image.
+// Policy says what fails an image, and tunes the checks.
 type Policy struct {
 	// FailOn is the lowest severity that fails the run in addition to vetoes;
 	// nil means only vetoes fail it (the default).
 	FailOn *checks.Severity
+	// Overrides change checks by ID.
+	Overrides map[string]Override
+	// Settings are handed to the checks.
+	Settings checks.Settings
+	// CVSS is the score from which a fixable vulnerability is a veto.
+	CVSS float64
+	// DeniedLicenses and AllowedLicenses are SPDX ids for CMP-002.
+	DeniedLicenses  []string
+	AllowedLicenses []string
+	// TrustedRegistries are patterns for SEC-030.
+	TrustedRegistries []string
+	Rules             []*CompiledRule
+	Exceptions        []Exception
+	// Source is the file the policy came from ("" for the built-in default);
+	// Digest is the sha256 of its bytes, recorded in reports.
+	Source string
+	Digest string
+}
+
+// Override changes one check.
+type Override struct {
+	Severity *checks.Severity
+	Veto     *bool
+	Disabled bool
 }
 
 // Default is the checklist's policy: vetoes fail the image, everything else is reported.
-func Default() Policy { return Policy{} }
+func Default() *Policy {
+	return &Policy{
+		Overrides:      map[string]Override{},
+		Settings:       checks.DefaultSettings(),
+		CVSS:           7.0,
+		DeniedLicenses: []string{"AGPL-3.0-only", "AGPL-3.0-or-later"},
+		Digest:         "builtin",
+	}
+}
 
 // Penalties are the points a failing check takes off its dimension's score,
 // by the highest severity among its findings.
@@ -38,7 +70,7 @@ type Verdict struct {
 }
 
 // Evaluate judges the results under p.
-func Evaluate(results []checks.Result, p Policy) Verdict {
+func Evaluate(results []checks.Result, p *Policy) Verdict {
 	v := Verdict{Scores: map[checks.Dimension]int{}, FailOn: "veto"}
 	if p.FailOn != nil {
 		v.FailOn = p.FailOn.String()

@@ -43,7 +43,7 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("without vetoes the default policy passes: %+v", v)
 	}
 	high := checks.High
-	v = Evaluate(noVeto, Policy{FailOn: &high})
+	v = Evaluate(noVeto, &Policy{FailOn: &high})
 	if v.Pass || len(v.Failing) != 1 || v.Failing[0].CheckID != "REL-002" || v.FailOn != "high" {
 		t.Errorf("--fail-on high: %+v", v)
 	}

@@ -34,6 +34,27 @@ type Image struct {
 	OS          *inventory.OS   `json:"os,omitempty"`
 	Layers      []imagefs.Layer `json:"layers"`
 	Files       int             `json:"files"`
+	Config      Config          `json:"config"`
+}
+
+// Config is the part of the image config that says how it runs.
+type Config struct {
+	User         string            `json:"user"`
+	Entrypoint   []string          `json:"entrypoint,omitempty"`
+	Cmd          []string          `json:"cmd,omitempty"`
+	WorkingDir   string            `json:"working_dir,omitempty"`
+	EnvKeys      []string          `json:"env_keys,omitempty"`
+	ExposedPorts []string          `json:"exposed_ports,omitempty"`
+	Volumes      []string          `json:"volumes,omitempty"`
+	Healthcheck  []string          `json:"healthcheck,omitempty"`
+	StopSignal   string            `json:"stop_signal,omitempty"`
+	Labels       map[string]string `json:"labels,omitempty"`
+}
+
+// PolicyInfo records which policy judged the image, so a verdict can be reproduced.
+type PolicyInfo struct {
+	Source string `json:"source"`
+	Digest string `json:"digest"`
 }
 
 // Summary counts what the inventory holds.
@@ -43,18 +64,23 @@ type Summary struct {
 	Binaries   int                 `json:"executables"`
 	Runtimes   []inventory.Runtime `json:"runtimes,omitempty"`
 	Users      []inventory.User    `json:"users,omitempty"`
+	// PackageList is every package of the inventory (the SBOM's content).
+	PackageList []inventory.Package `json:"package_list,omitempty"`
 }
 
 // Report is the whole result of judging one image.
 type Report struct {
-	Schema   string          `json:"schema"`
-	Tool     Tool            `json:"tool"`
-	Time     time.Time       `json:"time"`
-	Image    Image           `json:"image"`
-	Verdict  policy.Verdict  `json:"verdict"`
-	Results  []checks.Result `json:"results"`
-	Summary  Summary         `json:"inventory"`
-	Warnings []string        `json:"warnings,omitempty"`
+	Schema  string          `json:"schema"`
+	Tool    Tool            `json:"tool"`
+	Time    time.Time       `json:"time"`
+	Image   Image           `json:"image"`
+	Verdict policy.Verdict  `json:"verdict"`
+	Policy  PolicyInfo      `json:"policy"`
+	Results []checks.Result `json:"results"`
+	// Exceptions lists every finding an exception waived, and the exceptions that expired.
+	Exceptions policy.Waivers `json:"exceptions"`
+	Summary    Summary        `json:"inventory"`
+	Warnings   []string       `json:"warnings,omitempty"`
 	// Duration is how long the judgement took, in seconds.
 	Duration float64 `json:"duration_seconds"`
 }
@@ -64,4 +90,16 @@ func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// Model returns the report as the generic JSON model (maps, slices, numbers,
+// strings) that custom policy rules are evaluated on.
+func Model(r *Report) (map[string]any, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	err = json.Unmarshal(data, &m)
+	return m, err
 }

@@ -129,6 +129,15 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 			}
 		}
 	}
+	if n := len(r.Exceptions.Applied); n > 0 {
+		fmt.Fprintf(&b, "\n%sWaived by exceptions%s (%d, not counted in the verdict)\n", c.bold, c.reset, n)
+		for _, wv := range r.Exceptions.Applied {
+			fmt.Fprintf(&b, "  %-8s %-7s %s\n           reason: %s (expires %s)\n", wv.Finding.Severity, wv.Finding.CheckID, wv.Finding.Title, wv.Reason, firstNonEmpty(wv.Expires, "never"))
+		}
+	}
+	for _, e := range r.Exceptions.Expired {
+		fmt.Fprintf(&b, "\n%sExpired exception no longer applied:%s %s (expired %s; reason was: %s)\n", c.yellow, c.reset, e.Rule, e.Expired, e.Reason)
+	}
 	if len(r.Warnings) > 0 {
 		fmt.Fprintf(&b, "\n%sWarnings%s\n", c.bold, c.reset)
 		for _, wmsg := range r.Warnings {

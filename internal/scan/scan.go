@@ -17,7 +17,8 @@ import (
 
 // Options tune a scan.
 type Options struct {
-	Policy policy.Policy
+	// Policy judges the results; nil means policy.Default().
+	Policy *policy.Policy
 	Limits imagefs.Limits
 	// EOL is the end-of-life data; nil means the embedded copy.
 	EOL *eol.DB
@@ -32,6 +33,9 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 	if o.Now.IsZero() {
 		o.Now = start
 	}
+	if o.Policy == nil {
+		o.Policy = policy.Default()
+	}
 	if o.EOL == nil {
 		db, err := eol.Embedded()
 		if err != nil {
@@ -43,16 +47,17 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 	if err != nil {
 		return nil, err
 	}
-	subj := &checks.Subject{Image: img, Config: img.Config, FS: res.FS, Inv: inv, EOL: o.EOL, Now: o.Now}
-	results := checks.RunAll(subj)
-	verdict := policy.Evaluate(results, o.Policy)
+	settings := o.Policy.Settings
+	subj := &checks.Subject{Image: img, Config: img.Config, FS: res.FS, Inv: inv, EOL: o.EOL, Now: o.Now, Settings: &settings}
+	results, waivers := o.Policy.Apply(checks.RunAll(subj), img.Reference, o.Now)
 
 	r := &report.Report{
-		Schema:  report.Schema,
-		Tool:    report.Tool{Name: "shipshape", Version: o.Version},
-		Time:    o.Now.UTC(),
-		Verdict: verdict,
-		Results: results,
+		Schema:     report.Schema,
+		Tool:       report.Tool{Name: "shipshape", Version: o.Version},
+		Time:       o.Now.UTC(),
+		Results:    results,
+		Exceptions: waivers,
+		Policy:     report.PolicyInfo{Source: policySource(o.Policy), Digest: o.Policy.Digest},
 		Image: report.Image{
 			Input:       img.Input,
 			Source:      string(img.Kind),
@@ -63,13 +68,15 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 			OS:          inv.OS,
 			Layers:      redactLayers(res.FS.Layers()),
 			Files:       res.FS.Entries(),
+			Config:      configSummary(img.Config),
 		},
 		Summary: report.Summary{
-			Packages:   len(inv.Packages),
-			PackageDBs: inv.PackageDBs,
-			Binaries:   len(inv.Binaries),
-			Runtimes:   inv.Runtimes,
-			Users:      inv.Accounts.Users,
+			Packages:    len(inv.Packages),
+			PackageDBs:  inv.PackageDBs,
+			Binaries:    len(inv.Binaries),
+			Runtimes:    inv.Runtimes,
+			Users:       inv.Accounts.Users,
+			PackageList: inv.Packages,
 		},
 	}
 	for _, p := range img.Platforms {
@@ -81,6 +88,9 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 	}
 	for _, w := range res.Warnings {
 		r.Warnings = append(r.Warnings, w.String())
+	}
+	if err := judge(r, o.Policy); err != nil {
+		return nil, err
 	}
 	r.Duration = time.Since(start).Seconds()
 	return r, nil
@@ -94,4 +104,30 @@ func redactLayers(ls []imagefs.Layer) []imagefs.Layer {
 		out[i] = l
 	}
 	return out
+}
+
+// judge runs the policy's custom rules on the report model, then the verdict.
+func judge(r *report.Report, p *policy.Policy) error {
+	if len(p.Rules) > 0 {
+		model, err := report.Model(r)
+		if err != nil {
+			return err
+		}
+		var ruled []checks.Result
+		for _, rule := range p.Rules {
+			ruled = append(ruled, rule.Run(model))
+		}
+		ruled, w := p.Apply(ruled, r.Image.Reference, r.Time)
+		r.Results = append(r.Results, ruled...)
+		r.Exceptions.Applied = append(r.Exceptions.Applied, w.Applied...)
+	}
+	r.Verdict = policy.Evaluate(r.Results, p)
+	return nil
+}
+
+func policySource(p *policy.Policy) string {
+	if p.Source == "" {
+		return "built-in default"
+	}
+	return p.Source
 }

@@ -1,0 +1,324 @@
+package policy
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/shipshape-dev/shipshape/internal/checks"
+)
+
+// APIVersion is the schema version of policy files this build reads.
+const APIVersion = "shipshape.dev/v1"
+
+// File is a policy file as written by users (YAML). Every field is optional;
+// what is not set keeps the checklist's default.
+type File struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	// FailOn is "veto" (default) or a severity: findings at or above it fail the run too.
+	FailOn     string                   `yaml:"failOn,omitempty"`
+	Checks     map[string]CheckOverride `yaml:"checks,omitempty"`
+	Thresholds Thresholds               `yaml:"thresholds,omitempty"`
+	// RequiredLabels are labels every image must carry (MNT-001).
+	RequiredLabels []string `yaml:"requiredLabels,omitempty"`
+	// TrustedRegistries are registry/namespace patterns images must come from (SEC-030).
+	TrustedRegistries []string `yaml:"trustedRegistries,omitempty"`
+	Licenses          Licenses `yaml:"licenses,omitempty"`
+	// AllowedSetuid are path patterns SEC-003 does not report.
+	AllowedSetuid []string    `yaml:"allowedSetuid,omitempty"`
+	Rules         []Rule      `yaml:"rules,omitempty"`
+	Exceptions    []Exception `yaml:"exceptions,omitempty"`
+}
+
+// CheckOverride changes one check.
+type CheckOverride struct {
+	// Severity replaces the severity of every finding of the check.
+	Severity string `yaml:"severity,omitempty"`
+	// Veto makes every finding of the check a veto (true) or never one (false).
+	Veto *bool `yaml:"veto,omitempty"`
+	// Disabled drops the check from the run.
+	Disabled bool `yaml:"disabled,omitempty"`
+}
+
+// Thresholds tune the checks.
+type Thresholds struct {
+	// CVSS is the score from which a fixable vulnerability is a veto (SEC-020).
+	CVSS *float64 `yaml:"cvss,omitempty"`
+	// MaxImageAgeDays is the age past which MNT-002 reports an image.
+	MaxImageAgeDays *int `yaml:"maxImageAgeDays,omitempty"`
+	// EOLWarningDays is how long before an end of life MNT-003/MNT-004 warn.
+	EOLWarningDays *int `yaml:"eolWarningDays,omitempty"`
+}
+
+// Licenses are the license lists of CMP-002.
+type Licenses struct {
+	Deny  []string `yaml:"deny,omitempty"`
+	Allow []string `yaml:"allow,omitempty"`
+}
+
+// Rule is a custom check written in CEL over the report's JSON model.
+type Rule struct {
+	ID        string `yaml:"id"`
+	Message   string `yaml:"message"`
+	Severity  string `yaml:"severity"`
+	Veto      bool   `yaml:"veto,omitempty"`
+	Dimension string `yaml:"dimension,omitempty"`
+	// Expr is a CEL expression over `report` (the JSON report); true means the rule fires.
+	Expr string `yaml:"expr"`
+}
+
+// Exception waives findings. At least one selector must be set, and a reason always.
+type Exception struct {
+	Check         string `yaml:"check,omitempty"`
+	Vulnerability string `yaml:"vulnerability,omitempty"`
+	Package       string `yaml:"package,omitempty"`
+	// Path matches evidence paths (path.Match pattern or exact).
+	Path string `yaml:"path,omitempty"`
+	// Image matches the image reference (path.Match pattern or exact).
+	Image   string `yaml:"image,omitempty"`
+	Reason  string `yaml:"reason"`
+	Expires string `yaml:"expires,omitempty"`
+
+	expires time.Time
+	line    int
+}
+
+// Error is a problem in a policy file, with where it is.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Key != "" {
+		fmt.Fprintf(&b, ": %s", e.Key)
+	}
+	fmt.Fprintf(&b, ": %s", e.Msg)
+	return b.String()
+}
+
+var idPattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*-[0-9A-Z-]+$`)
+
+// LoadFile reads and validates a policy file.
+func LoadFile(name string) (*Policy, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading policy: %w", err)
+	}
+	return Parse(name, data)
+}
+
+// Parse reads and validates policy YAML; name is used in error messages.
+func Parse(name string, data []byte) (*Policy, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, yamlError(name, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(name, err)
+	}
+	lines := keyLines(&root)
+	p, err := compile(name, &f, lines)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	p.Digest = "sha256:" + hex.EncodeToString(sum[:])
+	p.Source = name
+	return p, nil
+}
+
+func yamlError(name string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 0
+	if m := regexp.MustCompile(`^line (\d+): `).FindStringSubmatch(msg); m != nil {
+		fmt.Sscanf(m[1], "%d", &line)
+		msg = strings.TrimPrefix(msg, m[0])
+	}
+	return &Error{File: name, Line: line, Msg: msg}
+}
+
+// keyLines maps dotted key paths ("checks.SEC-001.severity", "exceptions[2]") to lines.
+func keyLines(root *yaml.Node) map[string]int {
+	out := map[string]int{}
+	var walk func(n *yaml.Node, prefix string)
+	walk = func(n *yaml.Node, prefix string) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, prefix)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i].Value
+				p := k
+				if prefix != "" {
+					p = prefix + "." + k
+				}
+				out[p] = n.Content[i].Line
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := fmt.Sprintf("%s[%d]", prefix, i)
+				out[p] = c.Line
+				walk(c, p)
+			}
+		}
+	}
+	walk(root, "")
+	return out
+}
+
+func compile(name string, f *File, lines map[string]int) (*Policy, error) {
+	fail := func(key, format string, args ...any) error {
+		return &Error{File: name, Line: lines[key], Key: key, Msg: fmt.Sprintf(format, args...)}
+	}
+	p := Default()
+	if f.APIVersion != "" && f.APIVersion != APIVersion {
+		return nil, fail("apiVersion", "unsupported version %q (this shipshape reads %q)", f.APIVersion, APIVersion)
+	}
+	if f.Kind != "" && f.Kind != "Policy" {
+		return nil, fail("kind", "want Policy, got %q", f.Kind)
+	}
+	if f.FailOn != "" && f.FailOn != "veto" {
+		sev, err := checks.ParseSeverity(f.FailOn)
+		if err != nil {
+			return nil, fail("failOn", "%v", err)
+		}
+		p.FailOn = &sev
+	}
+	for id, o := range f.Checks {
+		key := "checks." + id
+		if _, ok := checks.Lookup(id); !ok {
+			return nil, fail(key, "no check %q (see `shipshape policy explain` or docs/checks.md)", id)
+		}
+		ov := Override{Veto: o.Veto, Disabled: o.Disabled}
+		if o.Severity != "" {
+			sev, err := checks.ParseSeverity(o.Severity)
+			if err != nil {
+				return nil, fail(key+".severity", "%v", err)
+			}
+			ov.Severity = &sev
+		}
+		p.Overrides[strings.ToUpper(id)] = ov
+	}
+	t := f.Thresholds
+	if t.CVSS != nil {
+		if *t.CVSS < 0 || *t.CVSS > 10 {
+			return nil, fail("thresholds.cvss", "a CVSS score is between 0 and 10, got %v", *t.CVSS)
+		}
+		p.CVSS = *t.CVSS
+	}
+	if t.MaxImageAgeDays != nil {
+		if *t.MaxImageAgeDays <= 0 {
+			return nil, fail("thresholds.maxImageAgeDays", "must be positive")
+		}
+		p.Settings.MaxImageAge = time.Duration(*t.MaxImageAgeDays) * 24 * time.Hour
+	}
+	if t.EOLWarningDays != nil {
+		if *t.EOLWarningDays < 0 {
+			return nil, fail("thresholds.eolWarningDays", "must not be negative")
+		}
+		p.Settings.EOLWarning = time.Duration(*t.EOLWarningDays) * 24 * time.Hour
+	}
+	p.Settings.RequiredLabels = f.RequiredLabels
+	p.Settings.AllowedSetuid = f.AllowedSetuid
+	p.TrustedRegistries = f.TrustedRegistries
+	if len(f.Licenses.Deny) > 0 {
+		p.DeniedLicenses = f.Licenses.Deny
+	}
+	p.AllowedLicenses = f.Licenses.Allow
+	for i, r := range f.Rules {
+		key := fmt.Sprintf("rules[%d]", i)
+		cr, err := compileRule(r)
+		if err != nil {
+			return nil, fail(key, "%v", err)
+		}
+		p.Rules = append(p.Rules, cr)
+	}
+	for i, e := range f.Exceptions {
+		key := fmt.Sprintf("exceptions[%d]", i)
+		if strings.TrimSpace(e.Reason) == "" {
+			return nil, fail(key, "an exception needs a reason")
+		}
+		if e.Check == "" && e.Vulnerability == "" && e.Package == "" && e.Path == "" && e.Image == "" {
+			return nil, fail(key, "an exception needs at least one of check, vulnerability, package, path, image")
+		}
+		if e.Check != "" {
+			if _, ok := checks.Lookup(e.Check); !ok && !p.hasRule(e.Check) {
+				return nil, fail(key+".check", "no check %q", e.Check)
+			}
+		}
+		if e.Expires != "" {
+			d, err := time.Parse("2006-01-02", e.Expires)
+			if err != nil {
+				return nil, fail(key+".expires", "want a date as YYYY-MM-DD, got %q", e.Expires)
+			}
+			e.expires = d.Add(24*time.Hour - time.Nanosecond)
+		}
+		e.line = lines[key]
+		p.Exceptions = append(p.Exceptions, e)
+	}
+	return p, nil
+}
+
+func (p *Policy) hasRule(id string) bool {
+	for _, r := range p.Rules {
+		if strings.EqualFold(r.ID, id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Rule returns the custom rule with that ID, or nil.
+func (p *Policy) Rule(id string) *CompiledRule {
+	for _, r := range p.Rules {
+		if strings.EqualFold(r.ID, id) {
+			return r
+		}
+	}
+	return nil
+}
+
+// ParseExceptions reads an exceptions file: a YAML document with an
+// `exceptions:` list in the policy file's format (and nothing else).
+func ParseExceptions(name string, data []byte) ([]Exception, error) {
+	var probe map[string]any
+	if err := yaml.Unmarshal(data, &probe); err != nil {
+		return nil, yamlError(name, err)
+	}
+	for k := range probe {
+		if k != "exceptions" && k != "apiVersion" && k != "kind" {
+			return nil, &Error{File: name, Key: k, Msg: "an exceptions file holds only `exceptions:`; put other settings in the policy file"}
+		}
+	}
+	p, err := Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	return p.Exceptions, nil
+}
