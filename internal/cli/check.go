@@ -78,7 +78,6 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 }
 
 func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
-	ctx := cmd.Context()
 	pol, err := loadPolicy(f.policyFile, f.ignoreFile)
 	if err != nil {
 		return err
@@ -101,43 +100,8 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	if err != nil {
 		return err
 	}
-	opts := source.Options{TempDir: os.TempDir()}
-	if f.platform != "" {
-		p, err := source.ParsePlatform(f.platform)
-		if err != nil {
-			return usageError{fmt.Errorf("--platform: %w", err)}
-		}
-		opts.Platform = p
-	}
-	img, err := source.Open(ctx, input, opts)
+	rep, err := judgeImage(cmd, input, f, pol, f.ref)
 	if err != nil {
-		return err
-	}
-	defer img.Close()
-	if f.ref != "" {
-		repo, tag, digest, err := source.ParseReference(f.ref)
-		if err != nil {
-			return usageError{fmt.Errorf("--ref: %w", err)}
-		}
-		img.Reference, img.Repository, img.Tag, img.PinnedDigest = f.ref, repo, tag, digest
-	}
-	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
-	eolDir, err := eol.DefaultDir()
-	if err != nil {
-		eolDir = ""
-	}
-	eolDB, err := eol.Load(eolDir)
-	if err != nil {
-		return fmt.Errorf("loading end-of-life data from %s: %w (run `shipshape db import` again, or remove the directory to use the built-in copy)", eolDir, err)
-	}
-	done := withProgress(cmd.ErrOrStderr(), img.Layers)
-	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version()})
-	done()
-	if err != nil {
-		var le *imagefs.LayerError
-		if errors.As(err, &le) {
-			return fmt.Errorf("image %q: %w", input, err)
-		}
 		return err
 	}
 	if err := writeReport(cmd, rep, f, outs); err != nil {
@@ -147,6 +111,51 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 		return policyFailure
 	}
 	return nil
+}
+
+// judgeImage opens one image and runs the whole judgement on it.
+func judgeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Policy, ref string) (*report.Report, error) {
+	ctx := cmd.Context()
+	opts := source.Options{TempDir: os.TempDir()}
+	if f.platform != "" {
+		p, err := source.ParsePlatform(f.platform)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--platform: %w", err)}
+		}
+		opts.Platform = p
+	}
+	img, err := source.Open(ctx, input, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	if ref != "" {
+		repo, tag, digest, err := source.ParseReference(ref)
+		if err != nil {
+			return nil, usageError{fmt.Errorf("--ref: %w", err)}
+		}
+		img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
+	}
+	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
+	eolDir, err := eol.DefaultDir()
+	if err != nil {
+		eolDir = ""
+	}
+	eolDB, err := eol.Load(eolDir)
+	if err != nil {
+		return nil, fmt.Errorf("loading end-of-life data from %s: %w (run `shipshape db import` again, or remove the directory to use the built-in copy)", eolDir, err)
+	}
+	done := withProgress(cmd.ErrOrStderr(), img.Layers)
+	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version()})
+	done()
+	if err != nil {
+		var le *imagefs.LayerError
+		if errors.As(err, &le) {
+			return nil, fmt.Errorf("image %q: %w", input, err)
+		}
+		return nil, err
+	}
+	return rep, nil
 }
 
 // output is one rendering of the report: a format and a file ("" is stdout).

@@ -40,7 +40,9 @@ func loadPolicy(policyFile, ignoreFile string) (*policy.Policy, error) {
 	if err != nil {
 		return nil, wrapPolicyErr(err)
 	}
-	p.Exceptions = append(p.Exceptions, ex...)
+	if err := p.AddExceptions(ignoreFile, ex); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 

@@ -126,7 +126,9 @@ func LoadFile(name string) (*Policy, error) {
 }
 
 // Parse reads and validates policy YAML; name is used in error messages.
-func Parse(name string, data []byte) (*Policy, error) {
+func Parse(name string, data []byte) (*Policy, error) { return parse(name, data, true) }
+
+func parse(name string, data []byte, strictIDs bool) (*Policy, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, yamlError(name, err)
@@ -138,7 +140,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 		return nil, yamlError(name, err)
 	}
 	lines := keyLines(&root)
-	p, err := compile(name, &f, lines)
+	p, err := compile(name, &f, lines, strictIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +194,7 @@ func keyLines(root *yaml.Node) map[string]int {
 	return out
 }
 
-func compile(name string, f *File, lines map[string]int) (*Policy, error) {
+func compile(name string, f *File, lines map[string]int, strictIDs bool) (*Policy, error) {
 	fail := func(key, format string, args ...any) error {
 		return &Error{File: name, Line: lines[key], Key: key, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -268,7 +270,7 @@ func compile(name string, f *File, lines map[string]int) (*Policy, error) {
 			return nil, fail(key, "an exception needs at least one of check, vulnerability, package, path, image")
 		}
 		if e.Check != "" {
-			if _, ok := checks.Lookup(e.Check); !ok && !p.hasRule(e.Check) {
+			if _, ok := checks.Lookup(e.Check); !ok && !p.hasRule(e.Check) && (strictIDs || !idPattern.MatchString(strings.ToUpper(e.Check))) {
 				return nil, fail(key+".check", "no check %q", e.Check)
 			}
 		}
@@ -316,9 +318,23 @@ func ParseExceptions(name string, data []byte) ([]Exception, error) {
 			return nil, &Error{File: name, Key: k, Msg: "an exceptions file holds only `exceptions:`; put other settings in the policy file"}
 		}
 	}
-	p, err := Parse(name, data)
+	p, err := parse(name, data, false)
 	if err != nil {
 		return nil, err
 	}
 	return p.Exceptions, nil
+}
+
+// AddExceptions merges exceptions read from an exceptions file, checking that
+// each names a check this policy knows (built-in or one of its rules).
+func (p *Policy) AddExceptions(file string, ex []Exception) error {
+	for _, e := range ex {
+		if e.Check != "" {
+			if _, ok := checks.Lookup(e.Check); !ok && !p.hasRule(e.Check) {
+				return &Error{File: file, Line: e.line, Key: "check", Msg: fmt.Sprintf("no check or policy rule %q", e.Check)}
+			}
+		}
+	}
+	p.Exceptions = append(p.Exceptions, ex...)
+	return nil
 }

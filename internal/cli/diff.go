@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipshape-dev/shipshape/internal/diff"
+)
+
+func init() { extraCommands = append(extraCommands, newDiff) }
+
+func newDiff() *cobra.Command {
+	var f checkFlags
+	var format, output, baseRef, candRef string
+	cmd := &cobra.Command{
+		Use:   "diff BASELINE CANDIDATE",
+		Short: "Compare the image in production with the candidate that would replace it",
+		Long: `Judge both images with the same policy and show what changed: verdict, scores,
+findings added and resolved, packages added, removed and upgraded, vulnerabilities
+added and fixed, size and layers, user, entrypoint, ports and healthcheck.
+
+Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or input error, 3 internal error.`,
+		Example: `  shipshape diff registry.example.com/team/app@sha256:... docker-archive:candidate.tar
+  shipshape diff --format markdown -o diff.md prod.tar candidate.tar`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				return usageError{fmt.Errorf("diff takes BASELINE and CANDIDATE, got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "table" && format != "json" && format != "markdown" {
+				return usageError{fmt.Errorf("--format %q: want table, json or markdown", format)}
+			}
+			pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+			if err != nil {
+				return err
+			}
+			base, err := judgeImage(cmd, args[0], f, pol, baseRef)
+			if err != nil {
+				return err
+			}
+			cand, err := judgeImage(cmd, args[1], f, pol, candRef)
+			if err != nil {
+				return err
+			}
+			d := diff.Compare(base, cand)
+			var w io.Writer = cmd.OutOrStdout()
+			var file *os.File
+			if output != "" {
+				if err = os.MkdirAll(filepath.Dir(output), 0o755); err == nil {
+					file, err = os.Create(output)
+				}
+				if err != nil {
+					return usageError{fmt.Errorf("--output: %w", err)}
+				}
+				defer file.Close()
+				w = file
+			}
+			switch format {
+			case "json":
+				err = diff.WriteJSON(w, d)
+			case "markdown":
+				err = diff.WriteMarkdown(w, d)
+			default:
+				err = diff.WriteTable(w, d)
+			}
+			if err != nil {
+				return err
+			}
+			if file != nil {
+				if err := file.Close(); err != nil {
+					return err
+				}
+			}
+			if !cand.Verdict.Pass {
+				return policyFailure
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&format, "format", "table", "output format: table, json, markdown")
+	fl.StringVarP(&output, "output", "o", "", "write the diff to this file instead of stdout")
+	fl.StringVar(&f.policyFile, "policy", "", "policy file judging both images")
+	fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (default .shipshape-ignore.yaml when it exists)")
+	fl.StringVar(&f.platform, "platform", "", "platform to compare in multi-platform indexes")
+	fl.StringVar(&baseRef, "baseline-ref", "", "the baseline's deployed reference, when read from a file")
+	fl.StringVar(&candRef, "candidate-ref", "", "the candidate's deployed reference, when read from a file")
+	return cmd
+}
