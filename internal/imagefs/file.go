@@ -77,7 +77,7 @@ func (f *File) IsExecutable() bool { return f.Type == TypeRegular && f.Mode&0o11
 // or exceeds the length limit.
 func cleanPath(name string, maxLen int) (string, error) {
 	if len(name) > maxLen {
-		return "", fmt.Errorf("path is %d bytes long, over the limit of %d", len(name), maxLen)
+		return "", fmt.Errorf("%w: path is %d bytes long, over the limit of %d", ErrLimit, len(name), maxLen)
 	}
 	if strings.IndexByte(name, 0) >= 0 {
 		return "", fmt.Errorf("path holds a NUL byte")
@@ -128,7 +128,7 @@ func fileFromHeader(h *tar.Header, p string, layer int) (File, bool) {
 		f.Size = 0
 	case tar.TypeSymlink:
 		f.Type = TypeSymlink
-		f.Link = h.Linkname
+		f.Link = h.Linkname // bounded by the walk (MaxPathLen)
 		f.Size = 0
 	case tar.TypeLink:
 		f.Type = TypeHardlink

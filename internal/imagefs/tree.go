@@ -131,9 +131,20 @@ func (t *FS) removeNode(n *Node, layer int) {
 	if n.Layer < layer {
 		t.deleted = append(t.deleted, Deletion{Path: n.Path, Layer: layer, Last: n.Layer, Type: n.Type})
 	}
-	for _, c := range n.children {
+	for _, c := range sortedChildren(n) {
 		t.removeNode(c, layer)
 	}
+}
+
+// lastBefore is the last layer before layer that wrote the node.
+func (n *Node) lastBefore(layer int) int {
+	last := n.Added
+	for _, l := range n.Changed {
+		if l < layer {
+			last = l
+		}
+	}
+	return last
 }
 
 // whiteout removes p (and what lies below it) as written by layers below layer.
@@ -142,9 +153,16 @@ func (t *FS) whiteout(p string, layer int) {
 	if parent == nil {
 		return
 	}
-	if n := parent.children[name]; n != nil && n.Layer < layer {
+	n := parent.children[name]
+	switch {
+	case n == nil:
+	case n.Layer < layer:
 		t.removeNode(n, layer)
 		delete(parent.children, name)
+	case n.Type == TypeDir:
+		// The same layer wrote the directory before its whiteout: what lower
+		// layers put in it is gone, the directory itself is this layer's.
+		t.prune(n, layer)
 	}
 }
 
@@ -160,8 +178,15 @@ func (t *FS) opaque(dir string, layer int) {
 }
 
 func (t *FS) prune(dir *Node, layer int) {
-	for name, c := range dir.children {
+	for _, c := range sortedChildren(dir) {
+		name := path.Base(c.Path)
 		if c.Layer >= layer {
+			if c.Added < layer {
+				// Rewritten by this layer before the opaque marker: the lower
+				// version is hidden all the same, and this layer's is new.
+				t.deleted = append(t.deleted, Deletion{Path: c.Path, Layer: layer, Last: c.lastBefore(layer), Type: c.Type})
+				c.Added, c.Changed = layer, nil
+			}
 			if c.Type == TypeDir {
 				t.prune(c, layer)
 			}
@@ -254,6 +279,9 @@ func (t *FS) resolve(p string, followLast bool) (*Node, string, error) {
 		last := len(todo) == 0
 		switch {
 		case child.Type == TypeSymlink && (!last || followLast):
+			if child.Link == "" {
+				return nil, "", fs.ErrNotExist // as on Linux: an empty target resolves to nothing
+			}
 			if hops++; hops > MaxSymlinkHops {
 				return nil, "", ErrLoop
 			}

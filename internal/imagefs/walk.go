@@ -170,10 +170,14 @@ func newWantIndex(as []Analyzer) *wantIndex {
 	for i, a := range as {
 		want := a.Want()
 		for _, p := range want.Paths {
-			w.paths[p] = append(w.paths[p], i)
+			if !containsInt(w.paths[p], i) {
+				w.paths[p] = append(w.paths[p], i)
+			}
 		}
 		for _, n := range want.Names {
-			w.names[n] = append(w.names[n], i)
+			if !containsInt(w.names[n], i) {
+				w.names[n] = append(w.names[n], i)
+			}
 		}
 		for _, g := range want.Globs {
 			w.globs = append(w.globs, globWant{g, i})
@@ -209,11 +213,30 @@ func (w *wantIndex) wanted(f *File, dst []int) []int {
 		}
 	}
 	for _, m := range w.match {
-		if !seen(m.a) && m.fn(f) {
+		if !seen(m.a) && safeMatch(m.fn, f) {
 			dst = append(dst, m.a)
 		}
 	}
 	return dst
+}
+
+// safeMatch treats a predicate that panics as "not wanted".
+func safeMatch(fn func(*File) bool, f *File) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	return fn(f)
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
 }
 
 // Walk reads every layer once, base first, applies whiteouts and opaque
@@ -286,7 +309,7 @@ func (w *walker) layer(i int, b Blob) (err error) {
 		plain = zr
 	case bytes.Equal(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		info.Compression = "zstd"
-		zr, err := zstd.NewReader(br, zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderConcurrency(1))
+		zr, err := zstd.NewReader(br, zstd.WithDecoderMaxMemory(256<<20), zstd.WithDecoderMaxWindow(128<<20), zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return lerr("", fmt.Errorf("corrupt zstd stream: %w", err))
 		}
@@ -302,6 +325,9 @@ func (w *walker) layer(i int, b Blob) (err error) {
 	diffHash := sha256.New()
 	un := &countingReader{r: io.TeeReader(plain, diffHash), max: w.lim.MaxLayerBytes}
 	tr := tar.NewReader(un)
+	// Content handed to analyzers is counted too: archive/tar expands the
+	// holes of sparse entries, which never pass through un.
+	content := &countingReader{r: tr, max: w.lim.MaxLayerBytes, ctx: w.ctx}
 	last := ""
 	for {
 		if err := w.ctx.Err(); err != nil {
@@ -324,8 +350,11 @@ func (w *walker) layer(i int, b Blob) (err error) {
 			return lerr(h.Name, err)
 		}
 		last = p
-		if err := w.entry(i, h, p, tr); err != nil {
+		if err := w.entry(i, h, p, content); err != nil {
 			return lerr(p, err)
+		}
+		if content.hit {
+			return lerr(p, fmt.Errorf("%w: more than %d bytes of file content in the layer (a decompression bomb, or a sparse-file bomb?)", ErrLimit, w.lim.MaxLayerBytes))
 		}
 	}
 	// Read to the end so that the digests cover every byte.
@@ -371,6 +400,9 @@ func (w *walker) entry(layer int, h *tar.Header, p string, r io.Reader) error {
 	if !ok {
 		return nil
 	}
+	if f.Type == TypeSymlink && len(f.Link) > w.lim.MaxPathLen {
+		return fmt.Errorf("%w: symlink target is %d bytes long, over the limit of %d", ErrLimit, len(f.Link), w.lim.MaxPathLen)
+	}
 	if f.Type == TypeHardlink {
 		target, err := cleanPath(h.Linkname, w.lim.MaxPathLen)
 		if err != nil {
@@ -395,8 +427,7 @@ func (w *walker) feed(f *File, r io.Reader) error {
 	if len(w.idx) == 1 {
 		a := w.as[w.idx[0]]
 		w.analyze(a, f, lr)
-		_, err := io.Copy(io.Discard, lr)
-		return err
+		return nil // tar.Reader.Next skips what the analyzer left unread
 	}
 	if f.Size <= w.lim.MaxBufferedFile {
 		w.buf.Reset()
@@ -430,9 +461,12 @@ func (w *walker) feed(f *File, r io.Reader) error {
 			}
 		}()
 	}
-	_, err := io.Copy(io.MultiWriter(writers...), lr)
+	_, err := io.Copy(&fanOut{ws: writers}, lr)
+	if err == errAllStopped {
+		err = nil
+	}
 	for _, pw := range pipes {
-		pw.Close()
+		pw.CloseWithError(err) // nil closes cleanly; a failed read reaches the analyzers
 	}
 	wg.Wait()
 	return err
@@ -470,17 +504,58 @@ func (l *lenientWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// fanOut writes to every lenient writer and stops the copy once all of
+// their readers have stopped.
+type fanOut struct{ ws []io.Writer }
+
+var errAllStopped = errors.New("every analyzer stopped reading")
+
+func (f *fanOut) Write(p []byte) (int, error) {
+	alive := false
+	for _, w := range f.ws {
+		w.Write(p)
+		if lw, ok := w.(*lenientWriter); !ok || !lw.dead {
+			alive = true
+		}
+	}
+	if !alive {
+		return 0, errAllStopped
+	}
+	return len(p), nil
+}
+
+// countingReader counts what passes and, with max set, never lets more than
+// max bytes through: the read after them fails with ErrLimit.
 type countingReader struct {
 	r   io.Reader
 	n   int64
 	max int64
+	ctx context.Context
+	hit bool
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.ctx != nil {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
+	if c.max > 0 {
+		left := c.max - c.n
+		if left <= 0 && len(p) > 0 {
+			// One byte more tells a stream of exactly max bytes from a larger one.
+			var one [1]byte
+			if n, _ := c.r.Read(one[:]); n == 0 {
+				return 0, io.EOF
+			}
+			c.hit = true
+			return 0, fmt.Errorf("%w: layer is larger than %d bytes uncompressed (a decompression bomb?)", ErrLimit, c.max)
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	if c.max > 0 && c.n > c.max {
-		return n, fmt.Errorf("%w: layer is larger than %d bytes uncompressed (a decompression bomb?)", ErrLimit, c.max)
-	}
 	return n, err
 }
