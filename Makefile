@@ -10,10 +10,19 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shipshape
 
 # The main job on any machine, no registry and no Docker needed: build
-# shipshape, write a small demo image as an OCI layout, judge it.
+# shipshape, write a small demo image as an OCI layout, judge it. The
+# advisory database comes from `shipshape db import` of the offline OSV
+# exports beside the repository when there are some (or from an earlier
+# `shipshape db update`); without any, vulnerabilities are skipped, and said so.
+OSV_DATA ?= ../shared/data/osv
 demo: build
 	$(GO) run ./tools/demoimage -o build/demo -tag 1.0.0
-	$(BIN) check oci:build/demo:1.0.0
+	@if $(BIN) db status | grep -q '^vulnerability database: none' && [ -d $(OSV_DATA) ]; then \
+		echo "importing the OSV advisories in $(OSV_DATA)"; $(BIN) db import $(OSV_DATA) 2>/dev/null; fi
+	@if $(BIN) db status | grep -q '^vulnerability database: none'; then \
+		echo "no advisory database: judging without vulnerabilities (run shipshape db update)"; \
+		$(BIN) check --skip-vulns oci:build/demo:1.0.0; \
+	else $(BIN) check oci:build/demo:1.0.0; fi
 
 # Fixture images from real Debian packages (needs a Docker engine; cached).
 fixtures:
@@ -32,6 +41,9 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzWalk -fuzztime=60s ./internal/imagefs/
 	$(GO) test -run='^$$' -fuzz=FuzzParseDpkgStatus -fuzztime=30s ./internal/analyzer/
 	$(GO) test -run='^$$' -fuzz=FuzzParseELFHead -fuzztime=30s ./internal/analyzer/
+	$(GO) test -run='^$$' -fuzz=FuzzParseRecord -fuzztime=45s ./internal/vulndb/
+	$(GO) test -run='^$$' -fuzz=FuzzRange -fuzztime=45s ./internal/vulndb/
+	$(GO) test -run='^$$' -fuzz=FuzzCodec -fuzztime=30s ./internal/vulndb/
 
 bench:
 	bench/large-image.sh && bench/check.sh

@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		log.Fatalf("building shipshape: %v\n%s", err, out)
 	}
+	// Most tests judge images without an advisory database: say so. The
+	// vulnerability tests (vuln_test.go) import real OSV data and unset it.
+	os.Setenv("SHIPSHAPE_SKIP_VULNS", "1")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -145,7 +148,13 @@ type finding struct {
 
 func checkJSON(t *testing.T, wantCode int, args ...string) jsonReport {
 	t.Helper()
-	r := shipshape(t, append([]string{"check", "--format", "json"}, args...)...)
+	return checkJSONCmd(t, "check", wantCode, args...)
+}
+
+// checkJSONCmd runs a judging command (check, probe) with JSON output.
+func checkJSONCmd(t *testing.T, command string, wantCode int, args ...string) jsonReport {
+	t.Helper()
+	r := shipshape(t, append([]string{command, "--format", "json"}, args...)...)
 	if r.code != wantCode {
 		t.Fatalf("exit code %d, want %d\nstderr: %s\nstdout: %.2000s", r.code, wantCode, r.stderr, r.stdout)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/secrets"
 )
 
 // Analyzer reads files during the walk, then adds what it learned to the inventory.
@@ -43,16 +44,32 @@ func Names() []string {
 	return out
 }
 
+// Options tune one run of the analyzers.
+type Options struct {
+	Limits imagefs.Limits
+	// Secrets is the secret scanner (rules, allowlists, size cap); nil means the built-in one.
+	Secrets *secrets.Scanner
+}
+
+// Configurable is implemented by analyzers that take options; Run calls
+// Configure once, before the walk.
+type Configurable interface {
+	Configure(o Options)
+}
+
 // Run walks the layers once with every registered analyzer and returns the
 // walk's result and the inventory.
-func Run(ctx context.Context, layers []imagefs.Blob, lim imagefs.Limits) (*imagefs.Result, *inventory.Inventory, error) {
+func Run(ctx context.Context, layers []imagefs.Blob, o Options) (*imagefs.Result, *inventory.Inventory, error) {
 	as := make([]Analyzer, len(registry))
 	ias := make([]imagefs.Analyzer, len(registry))
 	for i, f := range registry {
 		as[i] = f.New()
+		if c, ok := as[i].(Configurable); ok {
+			c.Configure(o)
+		}
 		ias[i] = as[i]
 	}
-	res, err := imagefs.Walk(ctx, layers, ias, lim)
+	res, err := imagefs.Walk(ctx, layers, ias, o.Limits)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -62,6 +79,8 @@ func Run(ctx context.Context, layers []imagefs.Blob, lim imagefs.Limits) (*image
 			res.Warnings = append(res.Warnings, imagefs.Warning{Layer: -1, Msg: fmt.Sprintf("analyzer %s: %v", registry[i].Name, err)})
 		}
 	}
+	DedupeOwned(inv)
+	attachLicenses(as, res.FS, inv)
 	return res, inv, nil
 }
 

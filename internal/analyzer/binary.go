@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"sort"
 	"strings"
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
@@ -25,9 +26,12 @@ const (
 )
 
 // binaries reads the head of every executable (ELF header, program
-// interpreter, shebang) and streams ELF files in search of Go build info.
+// interpreter, shebang) and streams ELF files in search of Go build info and
+// the dependency list that cargo-auditable embeds in Rust binaries.
 type binaries struct {
 	seen map[string]*inventory.Binary
+	// pkgs holds the modules and crates read from each binary's last version.
+	pkgs map[string][]inventory.Package
 }
 
 func (a *binaries) Want() imagefs.Want {
@@ -43,6 +47,7 @@ func (a *binaries) Analyze(f *imagefs.File, r io.Reader) error {
 	head = head[:n]
 	b := &inventory.Binary{Path: f.Path, Layer: f.Layer, Format: "other"}
 	a.seen[f.Path] = b
+	delete(a.pkgs, f.Path)
 	switch {
 	case bytes.HasPrefix(head, []byte("#!")):
 		b.Format = "script"
@@ -52,30 +57,49 @@ func (a *binaries) Analyze(f *imagefs.File, r io.Reader) error {
 		b.Format = "elf"
 		b.Arch, b.Interp = parseELFHead(head)
 		if f.Size <= maxGoScan {
-			ver, mod, err := scanGoBuildInfo(io.MultiReader(bytes.NewReader(head), r))
+			x, err := scanExecutable(io.MultiReader(bytes.NewReader(head), r))
 			if err != nil {
-				return fmt.Errorf("reading Go build info: %w", err)
+				return fmt.Errorf("reading embedded build info: %w", err)
 			}
-			b.GoVersion, b.GoModule = ver, mod
+			b.GoVersion = x.goVersion
+			if x.goBuild != nil {
+				b.GoModule = x.goBuild.Main.Path
+			}
+			if pkgs := append(goPackages(x.goVersion, x.goBuild), rustPackages(x.rust)...); len(pkgs) > 0 {
+				if a.pkgs == nil {
+					a.pkgs = map[string][]inventory.Package{}
+				}
+				a.pkgs[f.Path] = pkgs
+			}
 		}
 	}
 	return nil
 }
 
 func (a *binaries) Finish(fsys *imagefs.FS, inv *inventory.Inventory) error {
-	for p, b := range a.seen {
+	paths := make([]string, 0, len(a.seen))
+	for p := range a.seen {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		b := a.seen[p]
 		if !fsys.IsCurrent(p, b.Layer) {
 			continue
 		}
 		inv.Binaries[p] = b
-		if b.GoVersion != "" {
+		if v := goToolchainVersion(b.GoVersion); v != "" {
 			inv.Runtimes = append(inv.Runtimes, inventory.Runtime{
 				Product:  "go",
-				Version:  strings.TrimPrefix(b.GoVersion, "go"),
+				Version:  v,
 				Evidence: p + " (Go build info)",
 				Path:     p,
 				Layer:    b.Layer,
 			})
+		}
+		for _, pkg := range a.pkgs[p] {
+			pkg.Path, pkg.Layer = p, b.Layer
+			inv.Packages = append(inv.Packages, pkg)
 		}
 	}
 	return nil
@@ -146,63 +170,122 @@ var buildInfoMagic = []byte("\xff Go buildinf:")
 // inline strings) and returns the toolchain version and main module path.
 // A binary without build info, or with the pre-1.18 pointer format, gives "".
 func scanGoBuildInfo(r io.Reader) (version, module string, err error) {
+	x, err := scanExecutable(r)
+	if err != nil {
+		return "", "", err
+	}
+	if x.goBuild != nil {
+		module = x.goBuild.Main.Path
+	}
+	return x.goVersion, module, nil
+}
+
+// execInfo is what an executable embeds about how it was built.
+type execInfo struct {
+	// goVersion is the Go toolchain ("go1.22.3"); goBuild its module info, if any.
+	goVersion string
+	goBuild   *debug.BuildInfo
+	// rust is the cargo-auditable dependency list, if any.
+	rust *rustDeps
+}
+
+// scanOverlap is how many bytes of one chunk are carried into the next, so
+// that a marker or a compressed header split across chunks is still seen.
+const scanOverlap = 1024
+
+// scanExecutable streams r once, in chunks, looking for the Go build info
+// blob (16-byte aligned magic) and for cargo-auditable's zlib-compressed
+// dependency JSON, and reads whichever comes first. Memory stays bounded by
+// the chunk size, maxModInfo and maxRustDeps.
+func scanExecutable(r io.Reader) (execInfo, error) {
 	const chunk = 256 << 10
-	buf := make([]byte, 0, chunk+64)
-	tmp := make([]byte, chunk)
+	bp := getScanBuf()
+	defer putScanBuf(bp)
+	buf := (*bp)[:0]
 	var base int64 // file offset of buf[0]
+	var probe rustProbe
 	for {
-		n, rerr := io.ReadFull(r, tmp)
-		buf = append(buf, tmp[:n]...)
-		for from := 0; ; {
-			i := bytes.Index(buf[from:], buildInfoMagic)
-			if i < 0 {
-				break
+		n, rerr := io.ReadFull(r, buf[len(buf):len(buf)+chunk])
+		buf = buf[:len(buf)+n]
+		eof := rerr == io.EOF || rerr == io.ErrUnexpectedEOF
+		if rerr != nil && !eof {
+			return execInfo{}, rerr
+		}
+		end := len(buf) // candidates must start before end
+		if !eof {
+			end = max(len(buf)-scanOverlap, 0)
+		}
+		gi := findGoMagic(buf, end, base)
+		limit := end
+		if gi >= 0 {
+			limit = gi // only a Rust list before the Go magic can come first
+		}
+		ri := probe.find(buf, limit)
+		switch {
+		case gi >= 0 && ri < 0:
+			ver, bi, err := readBuildInfo(io.MultiReader(bytes.NewReader(buf[gi:]), r))
+			return execInfo{goVersion: ver, goBuild: bi}, err
+		case ri >= 0:
+			deps, err := readRustDeps(io.MultiReader(bytes.NewReader(buf[ri:]), r))
+			if err != nil {
+				return execInfo{}, fmt.Errorf("cargo-auditable dependency list: %w", err)
 			}
-			i += from
-			if (base+int64(i))%16 == 0 {
-				rest := io.MultiReader(bytes.NewReader(buf[i:]), r)
-				return readBuildInfo(rest)
-			}
-			from = i + 1
+			return execInfo{rust: deps}, nil
 		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			return "", "", nil
+		if eof {
+			return execInfo{}, nil
 		}
-		if rerr != nil {
-			return "", "", rerr
-		}
-		keep := len(buildInfoMagic) - 1
-		base += int64(len(buf) - keep)
-		buf = append(buf[:0], buf[len(buf)-keep:]...)
+		base += int64(end)
+		buf = append(buf[:0], buf[end:]...)
 	}
 }
 
+// findGoMagic returns the first 16-byte aligned Go build info magic starting
+// before end, or -1.
+func findGoMagic(buf []byte, end int, base int64) int {
+	for from := 0; from < end; {
+		i := bytes.Index(buf[from:], buildInfoMagic)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if i >= end {
+			return -1
+		}
+		if (base+int64(i))%16 == 0 {
+			return i
+		}
+		from = i + 1
+	}
+	return -1
+}
+
 // readBuildInfo parses the build info header at the start of r.
-func readBuildInfo(r io.Reader) (string, string, error) {
+func readBuildInfo(r io.Reader) (string, *debug.BuildInfo, error) {
 	hdr := make([]byte, 32)
 	if _, err := io.ReadFull(r, hdr); err != nil {
-		return "", "", nil
+		return "", nil, nil
 	}
 	if hdr[15]&2 == 0 {
-		return "", "", nil // pre-1.18 pointer format: needs the whole file
+		return "", nil, nil // pre-1.18 pointer format: needs the whole file
 	}
 	br := &byteReader{r: r}
 	ver, err := readVarString(br, 256)
 	if err != nil {
-		return "", "", nil
+		return "", nil, nil
 	}
 	mod, err := readVarString(br, maxModInfo)
 	if err != nil {
-		return ver, "", nil
+		return ver, nil, nil
 	}
 	if len(mod) >= 33 && mod[len(mod)-17] == '\n' {
 		mod = mod[16 : len(mod)-16]
 	}
 	bi, err := debug.ParseBuildInfo(mod)
 	if err != nil {
-		return ver, "", nil
+		return ver, nil, nil
 	}
-	return ver, bi.Main.Path, nil
+	return ver, bi, nil
 }
 
 type byteReader struct{ r io.Reader }

@@ -16,7 +16,10 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/eol"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
+	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/source"
+	"github.com/shipshape-dev/shipshape/internal/supplychain"
+	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
 
 // Dimension is one of the five areas an image is judged on.
@@ -196,6 +199,15 @@ type Subject struct {
 	Now    time.Time
 	// Settings are the policy's thresholds and lists; nil means DefaultSettings.
 	Settings *Settings
+	// Probe holds what `shipshape probe` observed running the image; nil when it did not run.
+	Probe *probe.Observations
+	// Vulns are the vulnerabilities matched against the advisory database
+	// (SEC-020); nil means none was given, which SEC-020 reports as not evaluated.
+	Vulns *vulndb.Report
+	// Supply is the supply-chain evidence (origin, signatures, attestations,
+	// upstream maintenance) of SEC-030, SEC-031, SEC-032 and MNT-007; nil
+	// when it was not gathered, which those checks report as skipped.
+	Supply *supplychain.Evidence
 }
 
 // At returns evidence for a path of the final filesystem, with the layer that wrote it.

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/shipshape-dev/shipshape/internal/secrets"
 )
 
 // assignment finds KEY=VALUE words in history lines (build args show up so).
@@ -26,7 +28,7 @@ func init() {
 		var out []Finding
 		byValue := map[string]int{}
 		add := func(where, key, value, kind string) {
-			ev := Evidence{Field: where, Value: key + "=" + mask(value)}
+			ev := Evidence{Field: where, Value: key + "=" + secrets.Mask(value)}
 			if i, ok := byValue[value]; ok {
 				out[i].Evidence = append(out[i].Evidence, ev)
 				return

@@ -2,8 +2,9 @@ package checks
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/shipshape-dev/shipshape/internal/secrets"
 )
 
 // secretValue is a rule that recognises a credential by the shape of its value.
@@ -51,18 +52,6 @@ func findSecret(key, value string) (string, bool) {
 	return "", false
 }
 
-// mask hides all but the first four characters of a secret.
-func mask(v string) string {
-	if len(v) <= 4 {
-		return strings.Repeat("*", len(v))
-	}
-	n := len(v) - 4
-	if n > 12 {
-		n = 12
-	}
-	return v[:4] + strings.Repeat("*", n) + "(" + strconv.Itoa(len(v)) + " chars)"
-}
-
 // Redact masks every credential-shaped value, and the value of every
 // secret-named KEY=VALUE, in a line such as a history entry.
 func Redact(line string) string {
@@ -70,12 +59,12 @@ func Redact(line string) string {
 		sub := assignment.FindStringSubmatch(m)
 		k, v := sub[1], strings.Trim(sub[2], `"'`)
 		if _, ok := findSecret(k, v); ok {
-			return strings.Replace(m, sub[2], mask(v), 1)
+			return strings.Replace(m, sub[2], secrets.Mask(v), 1)
 		}
 		return m
 	})
 	for _, r := range secretValues {
-		line = r.re.ReplaceAllStringFunc(line, mask)
+		line = r.re.ReplaceAllStringFunc(line, secrets.Mask)
 	}
 	return line
 }
@@ -83,7 +72,7 @@ func Redact(line string) string {
 // MaskIfSecret returns value masked when KEY=VALUE holds a credential, else value.
 func MaskIfSecret(key, value string) string {
 	if _, ok := findSecret(key, value); ok {
-		return mask(value)
+		return secrets.Mask(value)
 	}
 	return value
 }

@@ -16,11 +16,25 @@ type Settings struct {
 	RequiredLabels []string
 	// AllowedSetuid are path patterns (path.Match) SEC-003 does not report.
 	AllowedSetuid []string
+	// DeniedLicenses replaces CMP-002's LicenseDenylist when not nil.
+	DeniedLicenses []string
+	// AllowedLicenses, when set, are the only SPDX ids CMP-002 accepts without a finding.
+	AllowedLicenses []string
+	// CVSS replaces VulnVetoScore (SEC-020) when above zero.
+	CVSS float64
+	// TrustedRegistries are the sources SEC-030 accepts (supplychain.Match
+	// patterns); empty means any.
+	TrustedRegistries []string
+	// RequireSignature makes a missing, unverified or wrong-digest signature a veto (SEC-031).
+	RequireSignature bool
+	// MaxUpstreamAge is how long the upstream default branch may go without
+	// a commit before MNT-007 vetoes the image.
+	MaxUpstreamAge time.Duration
 }
 
 // DefaultSettings returns the checklist's defaults.
 func DefaultSettings() Settings {
-	return Settings{MaxImageAge: 365 * 24 * time.Hour, EOLWarning: 90 * 24 * time.Hour}
+	return Settings{MaxImageAge: 365 * 24 * time.Hour, EOLWarning: 90 * 24 * time.Hour, MaxUpstreamAge: 365 * 24 * time.Hour}
 }
 
 // settings returns the subject's settings, or the defaults when unset.

@@ -15,12 +15,16 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/eol"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/scan"
+	"github.com/shipshape-dev/shipshape/internal/secrets"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 type checkFlags struct {
+	probe      bool
+	probeOpts  probeFlags
 	policyFile string
 	ignoreFile string
 	platform   string
@@ -33,6 +37,13 @@ type checkFlags struct {
 	verbose    bool
 	maxEntries int
 	maxLayerGB int64
+	// skipVulns and vulnDir are set by addVulnFlags (db.go).
+	skipVulns bool
+	vulnDir   string
+	// secretConfig is --secret-config: extra secret rules and allowlists.
+	secretConfig string
+	// supply are the supply-chain flags (--offline, --forge-url, ...), set by addSupplyFlags (supplychain.go).
+	supply supplyFlags
 }
 
 func newCheck() *cobra.Command {
@@ -72,8 +83,13 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
+	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see `shipshape probe --help`)")
+	addProbeFlags(fl, &f.probeOpts)
 	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
 	fl.Int64Var(&f.maxLayerGB, "max-layer-size", 0, "stop on a layer larger than this many GiB uncompressed (default 64)")
+	fl.StringVar(&f.secretConfig, "secret-config", "", "secret rules and allowlists to add to the built-in ones (gitleaks-style TOML, see docs/secrets.md)")
+	addVulnFlags(fl, &f)
+	addSupplyFlags(fl, &f.supply)
 	return cmd
 }
 
@@ -145,8 +161,29 @@ func judgeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Poli
 	if err != nil {
 		return nil, fmt.Errorf("loading end-of-life data from %s: %w (run `shipshape db import` again, or remove the directory to use the built-in copy)", eolDir, err)
 	}
+	var obs *probe.Observations
+	if f.probe {
+		if obs, err = runProbe(cmd, img, f.probeOpts); err != nil {
+			return nil, err
+		}
+	}
+	vdb, noVulns, skipVulns := openVulnDB(cmd, f)
+	if vdb != nil {
+		defer vdb.Close()
+	}
+	var sec *secrets.Scanner
+	if f.secretConfig != "" {
+		if sec, err = secrets.WithConfig(f.secretConfig); err != nil {
+			return nil, usageError{fmt.Errorf("--secret-config: %w", err)}
+		}
+	}
+	supply, err := supplyOptions(cmd, f.supply)
+	if err != nil {
+		return nil, err
+	}
 	done := withProgress(cmd.ErrOrStderr(), img.Layers)
-	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version()})
+	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version(), Probe: obs,
+		Vulns: vdb, VulnsUnavailable: noVulns, SkipVulns: skipVulns, Secrets: sec, Supply: supply})
 	done()
 	if err != nil {
 		var le *imagefs.LayerError

@@ -17,6 +17,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
@@ -76,12 +77,13 @@ func exitCode(err error) int {
 	var ie *source.InputError
 	var le *imagefs.LayerError
 	var pe *policy.Error
+	var ee *probe.EngineError
 	switch {
 	case err == nil:
 		return ExitPass
 	case errors.Is(err, policyFailure):
 		return ExitPolicy
-	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &le), errors.As(err, &pe):
+	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &le), errors.As(err, &pe), errors.As(err, &ee):
 		return ExitInput
 	case errors.Is(err, context.Canceled):
 		return ExitInput

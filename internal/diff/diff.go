@@ -34,18 +34,18 @@ type Diff struct {
 	// Verdict and score changes, per dimension too.
 	Verdict []Change `json:"verdict"`
 	// Config: user, entrypoint, cmd, ports, healthcheck, size, layers.
-	Config            []Change         `json:"config,omitempty"`
-	FindingsAdded     []checks.Finding `json:"findings_added,omitempty"`
-	FindingsResolved  []checks.Finding `json:"findings_resolved,omitempty"`
-	PackagesAdded     []PackageChange  `json:"packages_added,omitempty"`
-	PackagesRemoved   []PackageChange  `json:"packages_removed,omitempty"`
-	PackagesChanged   []PackageChange  `json:"packages_changed,omitempty"`
-	VulnsAdded        []checks.Finding `json:"vulnerabilities_added,omitempty"`
-	VulnsFixed        []checks.Finding `json:"vulnerabilities_fixed,omitempty"`
-	CandidatePass     bool             `json:"candidate_pass"`
-	BaselinePass      bool             `json:"baseline_pass"`
-	CandidateGrade    string           `json:"candidate_grade"`
-	BaselineGrade     string           `json:"baseline_grade"`
+	Config           []Change         `json:"config,omitempty"`
+	FindingsAdded    []checks.Finding `json:"findings_added,omitempty"`
+	FindingsResolved []checks.Finding `json:"findings_resolved,omitempty"`
+	PackagesAdded    []PackageChange  `json:"packages_added,omitempty"`
+	PackagesRemoved  []PackageChange  `json:"packages_removed,omitempty"`
+	PackagesChanged  []PackageChange  `json:"packages_changed,omitempty"`
+	VulnsAdded       []checks.Finding `json:"vulnerabilities_added,omitempty"`
+	VulnsFixed       []checks.Finding `json:"vulnerabilities_fixed,omitempty"`
+	CandidatePass    bool             `json:"candidate_pass"`
+	BaselinePass     bool             `json:"baseline_pass"`
+	CandidateGrade   string           `json:"candidate_grade"`
+	BaselineGrade    string           `json:"baseline_grade"`
 }
 
 // Schema identifies the diff JSON format.

@@ -149,6 +149,9 @@ type Inventory struct {
 	// Owned maps files of the final filesystem that an OS package installed
 	// to that package's name, from the package manager's file lists.
 	Owned map[string]string `json:"-"`
+	// Secrets are the secrets, sensitive files and backdoor indicators found
+	// in every version of every file, deleted and overwritten ones included.
+	Secrets SecretScan `json:"secrets"`
 }
 
 // Owner returns the OS package that installed path, if any.

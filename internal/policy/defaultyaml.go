@@ -25,12 +25,30 @@ thresholds:
   cvss: 7.0             # fixable vulnerabilities at or above this score are a veto
   maxImageAgeDays: 365  # MNT-002
   eolWarningDays: 90    # MNT-003, MNT-004
+  maxUpstreamAgeDays: 365  # MNT-007: no upstream commit for longer is a veto
 
 # Labels every image must carry, on top of the OCI set MNT-001 asks for.
 requiredLabels: []
 
-# Where images may come from (SEC-030), as patterns: "registry.example.com/team/*".
+# Where images may come from (SEC-030), as patterns: "registry.example.com/team/*",
+# "official" (Docker Official Images), or one pinned image "docker.io/org/tool@sha256:...".
 trustedRegistries: []
+
+# Signatures (SEC-031) and attestations (SEC-032), verified offline with cosign.
+# requireSignature: true makes a missing, unverified or wrong-digest signature a veto.
+requireSignature: false
+signatures:
+  keys: []          # cosign public keys (PEM files, relative to this file)
+  identities: []    # keyless signers, e.g. {issuer: https://token.actions.githubusercontent.com,
+                    #   subject: https://github.com/ORG/REPO/.github/workflows/release.yml@refs/heads/main}
+  trustedRoot: ""   # Sigstore trusted_root.json, needed for identities
+
+# Upstream maintenance (MNT-007): the source repository of images whose
+# labels and provenance do not name it.
+upstream:
+  sources: []
+#    - image: registry.example.com/team/*
+#      repository: https://github.com/ORG/REPO
 
 licenses:
   deny: [AGPL-3.0-only, AGPL-3.0-or-later]   # CMP-002

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -15,6 +17,9 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/forge"
+	"github.com/shipshape-dev/shipshape/internal/signature"
+	"github.com/shipshape-dev/shipshape/internal/supplychain"
 )
 
 // APIVersion is the schema version of policy files this build reads.
@@ -33,7 +38,13 @@ type File struct {
 	RequiredLabels []string `yaml:"requiredLabels,omitempty"`
 	// TrustedRegistries are registry/namespace patterns images must come from (SEC-030).
 	TrustedRegistries []string `yaml:"trustedRegistries,omitempty"`
-	Licenses          Licenses `yaml:"licenses,omitempty"`
+	// RequireSignature makes a missing or bad signature a veto (SEC-031).
+	RequireSignature bool `yaml:"requireSignature,omitempty"`
+	// Signatures are the trust anchors signatures and attestations are verified with.
+	Signatures SignaturesFile `yaml:"signatures,omitempty"`
+	// Upstream tunes MNT-007.
+	Upstream UpstreamFile `yaml:"upstream,omitempty"`
+	Licenses Licenses     `yaml:"licenses,omitempty"`
 	// AllowedSetuid are path patterns SEC-003 does not report.
 	AllowedSetuid []string    `yaml:"allowedSetuid,omitempty"`
 	Rules         []Rule      `yaml:"rules,omitempty"`
@@ -56,6 +67,8 @@ type Thresholds struct {
 	CVSS *float64 `yaml:"cvss,omitempty"`
 	// MaxImageAgeDays is the age past which MNT-002 reports an image.
 	MaxImageAgeDays *int `yaml:"maxImageAgeDays,omitempty"`
+	// MaxUpstreamAgeDays is how long the upstream may go without a commit (MNT-007).
+	MaxUpstreamAgeDays *int `yaml:"maxUpstreamAgeDays,omitempty"`
 	// EOLWarningDays is how long before an end of life MNT-003/MNT-004 warn.
 	EOLWarningDays *int `yaml:"eolWarningDays,omitempty"`
 }
@@ -233,6 +246,7 @@ func compile(name string, f *File, lines map[string]int, strictIDs bool) (*Polic
 			return nil, fail("thresholds.cvss", "a CVSS score is between 0 and 10, got %v", *t.CVSS)
 		}
 		p.CVSS = *t.CVSS
+		p.Settings.CVSS = *t.CVSS
 	}
 	if t.MaxImageAgeDays != nil {
 		if *t.MaxImageAgeDays <= 0 {
@@ -249,10 +263,15 @@ func compile(name string, f *File, lines map[string]int, strictIDs bool) (*Polic
 	p.Settings.RequiredLabels = f.RequiredLabels
 	p.Settings.AllowedSetuid = f.AllowedSetuid
 	p.TrustedRegistries = f.TrustedRegistries
-	if len(f.Licenses.Deny) > 0 {
+	if err := compileSupply(p, f, fail, filepath.Dir(name)); err != nil {
+		return nil, err
+	}
+	if f.Licenses.Deny != nil {
 		p.DeniedLicenses = f.Licenses.Deny
 	}
 	p.AllowedLicenses = f.Licenses.Allow
+	p.Settings.DeniedLicenses = p.DeniedLicenses
+	p.Settings.AllowedLicenses = p.AllowedLicenses
 	for i, r := range f.Rules {
 		key := fmt.Sprintf("rules[%d]", i)
 		cr, err := compileRule(r)
@@ -336,5 +355,111 @@ func (p *Policy) AddExceptions(file string, ex []Exception) error {
 		}
 	}
 	p.Exceptions = append(p.Exceptions, ex...)
+	return nil
+}
+
+// SignaturesFile are the trust anchors of SEC-031 and SEC-032.
+type SignaturesFile struct {
+	// Keys are cosign public key files (PEM), relative to the policy file.
+	Keys []string `yaml:"keys,omitempty"`
+	// Identities are keyless signers, verified against TrustedRoot.
+	Identities []IdentityFile `yaml:"identities,omitempty"`
+	// TrustedRoot is a Sigstore trusted_root.json (Fulcio CAs, Rekor and CT keys).
+	TrustedRoot string `yaml:"trustedRoot,omitempty"`
+	// SkipTransparencyLog and SkipSCT relax keyless verification (private PKI).
+	SkipTransparencyLog bool `yaml:"skipTransparencyLog,omitempty"`
+	SkipSCT             bool `yaml:"skipSCT,omitempty"`
+}
+
+// IdentityFile is a keyless signer: the certificate subject and its OIDC issuer.
+type IdentityFile struct {
+	Issuer        string `yaml:"issuer,omitempty"`
+	Subject       string `yaml:"subject,omitempty"`
+	IssuerRegExp  string `yaml:"issuerRegExp,omitempty"`
+	SubjectRegExp string `yaml:"subjectRegExp,omitempty"`
+}
+
+// UpstreamFile tunes MNT-007.
+type UpstreamFile struct {
+	// Sources map image repositories (trustedRegistries patterns) to their source repositories.
+	Sources []SourceFile `yaml:"sources,omitempty"`
+}
+
+// SourceFile maps image repositories to a source repository.
+type SourceFile struct {
+	Image      string `yaml:"image"`
+	Repository string `yaml:"repository"`
+}
+
+var pinnedDigest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+
+// compileSupply checks and loads the supply-chain keys: trusted registries,
+// signature trust anchors (key files are read now, so a bad one stops the
+// run before any image is read), upstream sources and the upstream age.
+func compileSupply(p *Policy, f *File, fail func(key, format string, args ...any) error, dir string) error {
+	for i, pat := range f.TrustedRegistries {
+		key := fmt.Sprintf("trustedRegistries[%d]", i)
+		repo, digest, pinned := strings.Cut(pat, "@")
+		if _, err := path.Match(repo, ""); err != nil || strings.TrimSpace(repo) == "" {
+			return fail(key, "bad pattern %q", pat)
+		}
+		if pinned && !pinnedDigest.MatchString(digest) {
+			return fail(key, "a pinned exception is repository@sha256:<64 hex digits>, got %q", pat)
+		}
+	}
+	p.Settings.TrustedRegistries = f.TrustedRegistries
+	p.Settings.RequireSignature = f.RequireSignature
+	if d := f.Thresholds.MaxUpstreamAgeDays; d != nil {
+		if *d <= 0 {
+			return fail("thresholds.maxUpstreamAgeDays", "must be positive")
+		}
+		p.Settings.MaxUpstreamAge = time.Duration(*d) * 24 * time.Hour
+	}
+	sf := f.Signatures
+	rel := func(name string) string {
+		if filepath.IsAbs(name) {
+			return name
+		}
+		return filepath.Join(dir, name)
+	}
+	for i, k := range sf.Keys {
+		key, err := signature.LoadKey(rel(k))
+		if err != nil {
+			return fail(fmt.Sprintf("signatures.keys[%d]", i), "%v", err)
+		}
+		key.Name = k
+		p.Trust.Keys = append(p.Trust.Keys, key)
+	}
+	for i, id := range sf.Identities {
+		sid := signature.Identity{Issuer: id.Issuer, Subject: id.Subject, IssuerRegExp: id.IssuerRegExp, SubjectRegExp: id.SubjectRegExp}
+		if err := sid.Validate(); err != nil {
+			return fail(fmt.Sprintf("signatures.identities[%d]", i), "%v", err)
+		}
+		p.Trust.Identities = append(p.Trust.Identities, sid)
+	}
+	if sf.TrustedRoot != "" {
+		tr, err := signature.LoadTrustedRoot(rel(sf.TrustedRoot))
+		if err != nil {
+			return fail("signatures.trustedRoot", "%v", err)
+		}
+		p.Trust.TrustedRoot, p.Trust.TrustedRootFile = tr, sf.TrustedRoot
+	}
+	if len(sf.Identities) > 0 && sf.TrustedRoot == "" {
+		return fail("signatures.identities", "keyless identities need signatures.trustedRoot (a Sigstore trusted_root.json, e.g. from `cosign trusted-root create` or the public-good TUF repository)")
+	}
+	p.Trust.SkipTlog, p.Trust.SkipSCT = sf.SkipTransparencyLog, sf.SkipSCT
+	if f.RequireSignature && p.Trust.Empty() {
+		return fail("requireSignature", "requiring signatures needs signatures.keys or signatures.identities to verify them with")
+	}
+	for i, m := range f.Upstream.Sources {
+		key := fmt.Sprintf("upstream.sources[%d]", i)
+		if strings.TrimSpace(m.Image) == "" {
+			return fail(key+".image", "an image pattern is required")
+		}
+		if _, err := forge.ParseRepo(m.Repository); err != nil {
+			return fail(key+".repository", "%v", err)
+		}
+		p.UpstreamSources = append(p.UpstreamSources, supplychain.SourceMapping{Image: m.Image, Repository: m.Repository})
+	}
 	return nil
 }

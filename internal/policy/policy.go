@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/signature"
+	"github.com/shipshape-dev/shipshape/internal/supplychain"
 )
 
 // Policy says what fails an image, and tunes the checks.
@@ -25,8 +27,12 @@ type Policy struct {
 	AllowedLicenses []string
 	// TrustedRegistries are patterns for SEC-030.
 	TrustedRegistries []string
-	Rules             []*CompiledRule
-	Exceptions        []Exception
+	// Trust are the keys and keyless identities signatures are verified with (SEC-031, SEC-032).
+	Trust signature.Trust
+	// UpstreamSources map image repositories to their source repositories (MNT-007).
+	UpstreamSources []supplychain.SourceMapping
+	Rules           []*CompiledRule
+	Exceptions      []Exception
 	// Source is the file the policy came from ("" for the built-in default);
 	// Digest is the sha256 of its bytes, recorded in reports.
 	Source string

@@ -4,15 +4,21 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/analyzer"
 	"github.com/shipshape-dev/shipshape/internal/checks"
 	"github.com/shipshape-dev/shipshape/internal/eol"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/report"
+	"github.com/shipshape-dev/shipshape/internal/secrets"
 	"github.com/shipshape-dev/shipshape/internal/source"
+	"github.com/shipshape-dev/shipshape/internal/supplychain"
+	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
 
 // Options tune a scan.
@@ -25,6 +31,23 @@ type Options struct {
 	// Now is the time the image is judged at; zero means time.Now().
 	Now     time.Time
 	Version string
+	// Probe holds what `shipshape probe` observed, for the FIT checks; nil skips them.
+	Probe *probe.Observations
+	// Vulns is the opened advisory database. Nil means vulnerabilities are
+	// not evaluated: SEC-020 then fails with VulnsUnavailable as the reason,
+	// unless SkipVulns is set.
+	Vulns *vulndb.DB
+	// VulnsUnavailable says why Vulns is nil ("no vulnerability database in ...").
+	VulnsUnavailable string
+	// SkipVulns says the omission of vulnerabilities is intended (--skip-vulns).
+	SkipVulns bool
+	// Secrets is the secret scanner (rules, allowlists, size cap) of CMP-004,
+	// CMP-006 and CMP-007; nil means the built-in rules.
+	Secrets *secrets.Scanner
+	// Supply configures how the supply-chain evidence is gathered (registry
+	// options, the forge client, Docker Content Trust); nil gathers it with
+	// no forge client. The trust anchors and upstream sources come from Policy.
+	Supply *supplychain.Options
 }
 
 // Image judges one opened image.
@@ -43,12 +66,14 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 		}
 		o.EOL = db
 	}
-	res, inv, err := analyzer.Run(ctx, img.Layers, o.Limits)
+	res, inv, err := analyzer.Run(ctx, img.Layers, analyzer.Options{Limits: o.Limits, Secrets: o.Secrets})
 	if err != nil {
 		return nil, err
 	}
+	vulns := matchVulns(inv, o)
 	settings := o.Policy.Settings
-	subj := &checks.Subject{Image: img, Config: img.Config, FS: res.FS, Inv: inv, EOL: o.EOL, Now: o.Now, Settings: &settings}
+	subj := &checks.Subject{Image: img, Config: img.Config, FS: res.FS, Inv: inv, EOL: o.EOL, Now: o.Now, Settings: &settings, Probe: o.Probe, Vulns: vulns}
+	subj.Supply = gatherSupply(ctx, img, o)
 	results, waivers := o.Policy.Apply(checks.RunAll(subj), img.Reference, o.Now)
 
 	r := &report.Report{
@@ -89,11 +114,35 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 	for _, w := range res.Warnings {
 		r.Warnings = append(r.Warnings, w.String())
 	}
+	r.Warnings = append(r.Warnings, supplyWarnings(subj.Supply)...)
+	for _, w := range vulns.Warnings {
+		r.Warnings = append(r.Warnings, "vulnerabilities: "+w)
+	}
 	if err := judge(r, o.Policy); err != nil {
 		return nil, err
 	}
 	r.Duration = time.Since(start).Seconds()
 	return r, nil
+}
+
+// matchVulns matches the inventory against the advisory database, or says
+// why it was not.
+func matchVulns(inv *inventory.Inventory, o Options) *vulndb.Report {
+	switch {
+	case o.SkipVulns:
+		return vulndb.SkippedReport("--skip-vulns")
+	case o.Vulns == nil:
+		reason := o.VulnsUnavailable
+		if reason == "" {
+			reason = "no vulnerability database was given"
+		}
+		return vulndb.NotEvaluated(reason)
+	}
+	rep, err := o.Vulns.Match(inv)
+	if err != nil {
+		return vulndb.NotEvaluated(fmt.Sprintf("matching failed: %v", err))
+	}
+	return rep
 }
 
 // redactLayers masks secrets in the history lines copied into the report.
@@ -130,4 +179,36 @@ func policySource(p *policy.Policy) string {
 		return "built-in default"
 	}
 	return p.Source
+}
+
+// gatherSupply collects the supply-chain evidence with the policy's trust
+// anchors and upstream sources.
+func gatherSupply(ctx context.Context, img *source.Image, o Options) *supplychain.Evidence {
+	var so supplychain.Options
+	if o.Supply != nil {
+		so = *o.Supply
+	}
+	so.Trust = o.Policy.Trust
+	so.Sources = append(append([]supplychain.SourceMapping(nil), o.Policy.UpstreamSources...), so.Sources...)
+	return supplychain.Gather(ctx, img, so)
+}
+
+// supplyWarnings are the supply-chain lookups that did not work, for the report's warnings.
+func supplyWarnings(ev *supplychain.Evidence) []string {
+	var out []string
+	if ev.Attached != nil {
+		for _, p := range ev.Attached.Problems {
+			out = append(out, "signatures: "+p)
+		}
+	}
+	u := ev.Upstream
+	switch {
+	case u.Error != "":
+		out = append(out, "upstream: "+u.Error)
+	case u.NotChecked != "" && u.Repo != nil:
+		out = append(out, fmt.Sprintf("upstream: %s not checked: %s", u.Repo, u.NotChecked))
+	case u.Health != nil && u.Health.Stale:
+		out = append(out, fmt.Sprintf("upstream: %s answered from the cache of %s (%s)", u.Repo, u.Health.FetchedAt.Format("2006-01-02"), u.Health.StaleReason))
+	}
+	return out
 }

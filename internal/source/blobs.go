@@ -2,17 +2,15 @@ package source
 
 import (
 	"fmt"
-	"io"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 )
 
-// blobs describes the layers of v for the walk. compressed says whether the
-// source hands out the layers' blobs as the manifest digests them (registry,
-// OCI layout); archive sources hand out uncompressed tars checked by diff ID.
-func blobs(img *Image, v v1.Image, compressed bool) error {
+// blobs describes the layers of v for the walk, as the blobs the manifest
+// digests (registry, OCI layout).
+func blobs(img *Image, v v1.Image) error {
 	layers, err := v.Layers()
 	if err != nil {
 		return fmt.Errorf("listing layers: %w", err)
@@ -24,16 +22,10 @@ func blobs(img *Image, v v1.Image, compressed bool) error {
 	img.Layers = make([]imagefs.Blob, len(layers))
 	for i, l := range layers {
 		b := imagefs.Blob{DiffID: img.Config.RootFS.DiffIDs[i].String(), CreatedBy: hist[i]}
-		if compressed {
-			b.MediaType = string(img.Manifest.Layers[i].MediaType)
-			b.Digest = img.Manifest.Layers[i].Digest.String()
-			b.Open = l.Compressed
-		} else {
-			b.Open = l.Uncompressed
-		}
+		b.MediaType = string(img.Manifest.Layers[i].MediaType)
+		b.Digest = img.Manifest.Layers[i].Digest.String()
+		b.Open = l.Compressed
 		img.Layers[i] = b
 	}
 	return nil
 }
-
-type ioReadCloser = io.ReadCloser

@@ -78,5 +78,5 @@ func openLayout(s string, opts Options) (*Image, error) {
 	if err := finish(img, v, true); err != nil {
 		return nil, err
 	}
-	return img, blobs(img, v, true)
+	return img, blobs(img, v)
 }

@@ -78,7 +78,7 @@ func openRegistry(ctx context.Context, s string, opts Options) (*Image, error) {
 	if err := finish(img, v, true); err != nil {
 		return nil, err
 	}
-	return img, blobs(img, v, true)
+	return img, blobs(img, v)
 }
 
 // pickFromIndex lists the index's platforms into img and returns the image for want.

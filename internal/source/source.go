@@ -77,7 +77,15 @@ type Image struct {
 	Size int64
 
 	cleanup func()
+	v1      v1.Image
+	archive string
 }
+
+// ArchivePath is the docker-archive file the image was read from, if any.
+func (img *Image) ArchivePath() string { return img.archive }
+
+// V1 returns the image as a go-containerregistry image (for loading it into an engine).
+func (img *Image) V1() v1.Image { return img.v1 }
 
 // Close releases temporary files held by the image.
 func (img *Image) Close() error {
@@ -235,6 +243,7 @@ func finish(img *Image, v v1.Image, withManifest bool) error {
 		return fmt.Errorf("parsing config: %w", err)
 	}
 	img.Config = cfg
+	img.v1 = v
 	img.ImageID = "sha256:" + hex.EncodeToString(sha256Sum(raw))
 	img.Platform = v1.Platform{OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, OSVersion: cfg.OSVersion}
 	if img.Manifest != nil && len(cfg.RootFS.DiffIDs) != len(img.Manifest.Layers) {
