@@ -57,6 +57,32 @@ type PolicyInfo struct {
 	Digest string `json:"digest"`
 }
 
+// DataInfo records the reference data the judgement used and its age, so a
+// verdict can be reproduced.
+type DataInfo struct {
+	// EOL is where the end-of-life data came from.
+	EOL string `json:"eol"`
+	// VulnDB is the advisory database, nil when vulnerabilities were not evaluated.
+	VulnDB *VulnDBInfo `json:"vulndb,omitempty"`
+	// Vulnerabilities says why they were not evaluated, when they were not.
+	Vulnerabilities string `json:"vulnerabilities,omitempty"`
+}
+
+// VulnDBInfo is the advisory database and the age of each of its sources.
+type VulnDBInfo struct {
+	Dir       string           `json:"dir"`
+	Refreshed time.Time        `json:"refreshed"`
+	Sources   []VulnSourceInfo `json:"sources"`
+}
+
+// VulnSourceInfo is one ecosystem export of the advisory database.
+type VulnSourceInfo struct {
+	Name      string    `json:"name"`
+	Records   int       `json:"records"`
+	Refreshed time.Time `json:"refreshed"`
+	Newest    time.Time `json:"newest_record,omitempty"`
+}
+
 // Summary counts what the inventory holds.
 type Summary struct {
 	Packages   int                 `json:"packages"`
@@ -76,6 +102,7 @@ type Report struct {
 	Image   Image           `json:"image"`
 	Verdict policy.Verdict  `json:"verdict"`
 	Policy  PolicyInfo      `json:"policy"`
+	Data    DataInfo        `json:"data"`
 	Results []checks.Result `json:"results"`
 	// Exceptions lists every finding an exception waived, and the exceptions that expired.
 	Exceptions policy.Waivers `json:"exceptions"`

@@ -118,6 +118,7 @@ func Image(ctx context.Context, img *source.Image, o Options) (*report.Report, e
 	for _, w := range vulns.Warnings {
 		r.Warnings = append(r.Warnings, "vulnerabilities: "+w)
 	}
+	r.Data = dataInfo(o)
 	if err := judge(r, o.Policy); err != nil {
 		return nil, err
 	}
@@ -211,4 +212,22 @@ func supplyWarnings(ev *supplychain.Evidence) []string {
 		out = append(out, fmt.Sprintf("upstream: %s answered from the cache of %s (%s)", u.Repo, u.Health.FetchedAt.Format("2006-01-02"), u.Health.StaleReason))
 	}
 	return out
+}
+
+// dataInfo records which reference data judged the image, and how old it is.
+func dataInfo(o Options) report.DataInfo {
+	d := report.DataInfo{EOL: o.EOL.Source}
+	switch {
+	case o.SkipVulns:
+		d.Vulnerabilities = "not evaluated: --skip-vulns"
+	case o.Vulns == nil:
+		d.Vulnerabilities = "not evaluated: " + o.VulnsUnavailable
+	default:
+		v := &report.VulnDBInfo{Dir: o.Vulns.Dir, Refreshed: o.Vulns.Refreshed().UTC()}
+		for _, s := range o.Vulns.Sources() {
+			v.Sources = append(v.Sources, report.VulnSourceInfo{Name: s.Name, Records: s.Records, Refreshed: s.Refreshed().UTC(), Newest: s.Newest.UTC()})
+		}
+		d.VulnDB = v
+	}
+	return d
 }
