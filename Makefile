@@ -21,8 +21,8 @@ demo: build
 		echo "importing the OSV advisories in $(OSV_DATA)"; $(BIN) db import $(OSV_DATA) 2>/dev/null; fi
 	@if $(BIN) db status | grep -q '^vulnerability database: none'; then \
 		echo "no advisory database: judging without vulnerabilities (run shipshape db update)"; \
-		$(BIN) check --skip-vulns oci:build/demo:1.0.0; \
-	else $(BIN) check oci:build/demo:1.0.0; fi
+		$(BIN) check --offline --skip-vulns oci:build/demo:1.0.0; \
+	else $(BIN) check --offline oci:build/demo:1.0.0; fi
 
 # Fixture images from real Debian packages (needs a Docker engine; cached).
 fixtures:

@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 	// Most tests judge images without an advisory database: say so. The
 	// vulnerability tests (vuln_test.go) import real OSV data and unset it.
 	os.Setenv("SHIPSHAPE_SKIP_VULNS", "1")
+	// Never ask the real GitHub API from the tests: MNT-007 uses cached
+	// answers only; supplychain_test.go points it at a local server.
+	os.Setenv("SHIPSHAPE_OFFLINE", "1")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -486,7 +489,7 @@ func TestBadInput(t *testing.T) {
 		{"bad reference", []string{"check", "registry:UPPER/Case:tag"}, []string{"bad reference"}},
 		{"no argument", []string{"check"}, []string{"one IMAGE"}},
 		{"bad flag value", []string{"check", "--fail-on", "sometimes", "x"}, []string{"unknown severity"}},
-		{"bad format", []string{"check", "--format", "xml", "x"}, []string{"want table or json"}},
+		{"bad format", []string{"check", "--format", "xml", "x"}, []string{"want one of table, json, sarif"}},
 		{"bad platform", []string{"check", "--platform", "linux", "x"}, []string{"platform"}},
 		{"unknown flag", []string{"check", "--nope", "x"}, []string{"unknown flag"}},
 	}
@@ -599,4 +602,3 @@ func gzipOf(t *testing.T, data []byte) []byte {
 	zw.Close()
 	return buf.Bytes()
 }
-

@@ -24,7 +24,6 @@ import (
 // The end-to-end tests never ask the public GitHub API: fixture images carry
 // source labels, and MNT-007 would otherwise look them up. Tests of MNT-007
 // pass --offline=false and --forge-url of a local server.
-func init() { os.Setenv("SHIPSHAPE_OFFLINE", "1") }
 
 const cosignVersion = "v3.1.3"
 
