@@ -7,10 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log"
-	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +17,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -81,9 +77,17 @@ type run struct {
 
 func shipshape(t *testing.T, args ...string) run {
 	t.Helper()
+	return runWith(t, os.Environ(), args...)
+}
+
+// runWith runs the binary with the environment env and returns its exit
+// code and output; it fails the test when the binary cannot be run at all.
+func runWith(t *testing.T, env []string, args ...string) run {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -356,18 +360,8 @@ func TestOCILayout(t *testing.T) {
 	}
 }
 
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
+// startRegistry serves a registry on 127.0.0.1 for the test.
+func startRegistry(t *testing.T) string { return imagetest.Registry(t) }
 
 func TestRegistry(t *testing.T) {
 	host := startRegistry(t)
@@ -462,16 +456,7 @@ func TestDaemonUnreachable(t *testing.T) {
 
 func shipshapeEnv(t *testing.T, env []string, args ...string) run {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	}
-	return run{code, o.String(), e.String()}
+	return runWith(t, append(os.Environ(), env...), args...)
 }
 
 func TestBadInput(t *testing.T) {

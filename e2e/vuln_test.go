@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,28 +31,16 @@ func needOSV(t *testing.T) {
 // none) and without SHIPSHAPE_SKIP_VULNS from the test's environment.
 func runVuln(t *testing.T, dbDir string, args ...string) run {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
+	var env []string
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "SHIPSHAPE_SKIP_VULNS=") && !strings.HasPrefix(e, "SHIPSHAPE_VULNDB_DIR=") {
-			cmd.Env = append(cmd.Env, e)
+			env = append(env, e)
 		}
 	}
 	if dbDir == "" {
 		dbDir = filepath.Join(t.TempDir(), "empty")
 	}
-	cmd.Env = append(cmd.Env, "SHIPSHAPE_VULNDB_DIR="+dbDir)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return run{code, o.String(), e.String()}
+	return runWith(t, append(env, "SHIPSHAPE_VULNDB_DIR="+dbDir), args...)
 }
 
 func vulnJSON(t *testing.T, dbDir string, wantCode int, args ...string) (jsonReport, run) {

@@ -99,14 +99,8 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 		return err
 	}
 	if cmd.Flags().Changed("fail-on") {
-		if f.failOn == "veto" {
-			pol.FailOn = nil
-		} else {
-			sev, err := checks.ParseSeverity(f.failOn)
-			if err != nil {
-				return usageError{fmt.Errorf("--fail-on: %w", err)}
-			}
-			pol.FailOn = &sev
+		if err := setFailOn(pol, f.failOn); err != nil {
+			return err
 		}
 	}
 	if !report.KnownFormat(f.format) {

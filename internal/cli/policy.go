@@ -147,3 +147,17 @@ func newPolicy() *cobra.Command {
 	cmd.AddCommand(initCmd, validate, explain)
 	return cmd
 }
+
+// setFailOn applies --fail-on: "veto" (only vetoes fail) or a severity.
+func setFailOn(pol *policy.Policy, v string) error {
+	if v == "veto" {
+		pol.FailOn = nil
+		return nil
+	}
+	sev, err := checks.ParseSeverity(v)
+	if err != nil {
+		return usageError{fmt.Errorf("--fail-on: %w", err)}
+	}
+	pol.FailOn = &sev
+	return nil
+}

@@ -92,14 +92,8 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 				return err
 			}
 			if cmd.Flags().Changed("fail-on") || pol.FailOn == nil {
-				if f.failOn == "veto" {
-					pol.FailOn = nil
-				} else {
-					sev, err := checks.ParseSeverity(f.failOn)
-					if err != nil {
-						return usageError{fmt.Errorf("--fail-on: %w", err)}
-					}
-					pol.FailOn = &sev
+				if err := setFailOn(pol, f.failOn); err != nil {
+					return err
 				}
 			}
 			f.probe = true

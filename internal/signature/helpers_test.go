@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
@@ -55,20 +50,8 @@ func cosignBin(t *testing.T) string {
 	return ""
 }
 
-// startRegistry serves go-containerregistry's registry, with the OCI 1.1
-// referrers API, on 127.0.0.1.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
+// startRegistry serves a registry on 127.0.0.1 for the test.
+func startRegistry(t *testing.T) string { return imagetest.Registry(t) }
 
 // cosignRun runs the cosign CLI offline (no transparency log, no signing
 // config fetched from the network, empty key password).

@@ -3,10 +3,6 @@ package supplychain
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +10,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -29,18 +24,8 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0)), registry.WithReferrersSupport(true)))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = l
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
-}
+// startRegistry serves a registry on 127.0.0.1 for the test.
+func startRegistry(t *testing.T) string { return imagetest.Registry(t) }
 
 // pushBuildx pushes an index like docker buildx --provenance=mode=max does:
 // the image and an attestation manifest with a SLSA provenance statement.
