@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
@@ -49,6 +50,8 @@ type Options struct {
 	Limits imagefs.Limits
 	// Secrets is the secret scanner (rules, allowlists, size cap); nil means the built-in one.
 	Secrets *secrets.Scanner
+	// Skip names analyzers not to run (e.g. "secrets" for an SBOM).
+	Skip []string
 }
 
 // Configurable is implemented by analyzers that take options; Run calls
@@ -60,14 +63,20 @@ type Configurable interface {
 // Run walks the layers once with every registered analyzer and returns the
 // walk's result and the inventory.
 func Run(ctx context.Context, layers []imagefs.Blob, o Options) (*imagefs.Result, *inventory.Inventory, error) {
-	as := make([]Analyzer, len(registry))
-	ias := make([]imagefs.Analyzer, len(registry))
-	for i, f := range registry {
-		as[i] = f.New()
-		if c, ok := as[i].(Configurable); ok {
+	var as []Analyzer
+	var ias []imagefs.Analyzer
+	var names []string
+	for _, f := range registry {
+		if slices.Contains(o.Skip, f.Name) {
+			continue
+		}
+		a := f.New()
+		if c, ok := a.(Configurable); ok {
 			c.Configure(o)
 		}
-		ias[i] = as[i]
+		as = append(as, a)
+		ias = append(ias, a)
+		names = append(names, f.Name)
 	}
 	res, err := imagefs.Walk(ctx, layers, ias, o.Limits)
 	if err != nil {
@@ -76,7 +85,7 @@ func Run(ctx context.Context, layers []imagefs.Blob, o Options) (*imagefs.Result
 	inv := &inventory.Inventory{Binaries: map[string]*inventory.Binary{}}
 	for i, a := range as {
 		if err := a.Finish(res.FS, inv); err != nil {
-			res.Warnings = append(res.Warnings, imagefs.Warning{Layer: -1, Msg: fmt.Sprintf("analyzer %s: %v", registry[i].Name, err)})
+			res.Warnings = append(res.Warnings, imagefs.Warning{Layer: -1, Msg: fmt.Sprintf("analyzer %s: %v", names[i], err)})
 		}
 	}
 	DedupeOwned(inv)

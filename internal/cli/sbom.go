@@ -81,7 +81,7 @@ func runSBOM(cmd *cobra.Command, input string, f sbomFlags) error {
 	defer img.Close()
 	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
 	done := withProgress(cmd.ErrOrStderr(), img.Layers)
-	res, inv, err := analyzer.Run(ctx, img.Layers, analyzer.Options{Limits: lim})
+	res, inv, err := analyzer.Run(ctx, img.Layers, analyzer.Options{Limits: lim, Skip: []string{"secrets"}})
 	done()
 	if err != nil {
 		var le *imagefs.LayerError

@@ -322,7 +322,8 @@ func (w *walker) layer(i int, b Blob) (err error) {
 	if b.DiffID != "" && !strings.HasPrefix(b.DiffID, "sha256:") {
 		return lerr("", fmt.Errorf("unsupported diff ID algorithm in %q", b.DiffID))
 	}
-	diffHash := sha256.New()
+	diffHash := newAsyncHash()
+	defer diffHash.stop()
 	un := &countingReader{r: io.TeeReader(plain, diffHash), max: w.lim.MaxLayerBytes}
 	tr := tar.NewReader(un)
 	// Content handed to analyzers is counted too: archive/tar expands the
@@ -371,7 +372,7 @@ func (w *walker) layer(i int, b Blob) (err error) {
 			return lerr("", fmt.Errorf("digest mismatch: the manifest says %s, the content is %s", b.Digest, got))
 		}
 	}
-	got := "sha256:" + hex.EncodeToString(diffHash.Sum(nil))
+	got := "sha256:" + hex.EncodeToString(diffHash.Sum())
 	if b.DiffID != "" && got != b.DiffID {
 		return lerr("", fmt.Errorf("diff ID mismatch: the config says %s, the uncompressed content is %s", b.DiffID, got))
 	}
