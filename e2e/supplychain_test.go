@@ -25,32 +25,8 @@ import (
 // source labels, and MNT-007 would otherwise look them up. Tests of MNT-007
 // pass --offline=false and --forge-url of a local server.
 
-const cosignVersion = "v3.1.3"
-
-// cosign finds the cosign CLI (COSIGN, PATH, GOPATH/bin) at the pinned version.
-func cosign(t *testing.T) string {
-	t.Helper()
-	cands := []string{os.Getenv("COSIGN")}
-	if p, err := exec.LookPath("cosign"); err == nil {
-		cands = append(cands, p)
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		cands = append(cands, filepath.Join(strings.TrimSpace(string(out)), "bin", "cosign"))
-	}
-	for _, c := range cands {
-		if c == "" {
-			continue
-		}
-		if out, err := exec.Command(c, "version").CombinedOutput(); err == nil && strings.Contains(string(out), cosignVersion) {
-			return c
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("cosign %s missing in CI: go install github.com/sigstore/cosign/v3/cmd/cosign@%s", cosignVersion, cosignVersion)
-	}
-	t.Skipf("cosign %s not installed", cosignVersion)
-	return ""
-}
+// cosign finds the pinned cosign CLI (see imagetest.Cosign).
+func cosign(t *testing.T) string { return imagetest.Cosign(t) }
 
 // runCosign runs cosign offline: no transparency log, no signing config from the network.
 func runCosign(t *testing.T, bin, dir string, args ...string) {

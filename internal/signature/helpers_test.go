@@ -21,34 +21,8 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 )
 
-// cosignVersion is the cosign CLI the tests sign with (docs/supplychain.md).
-const cosignVersion = "v3.1.3"
-
-// cosignBin finds the cosign CLI: $COSIGN, then PATH, then $GOPATH/bin. In CI
-// it must exist; elsewhere the tests that need it are skipped.
-func cosignBin(t *testing.T) string {
-	t.Helper()
-	cands := []string{os.Getenv("COSIGN")}
-	if p, err := exec.LookPath("cosign"); err == nil {
-		cands = append(cands, p)
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		cands = append(cands, filepath.Join(strings.TrimSpace(string(out)), "bin", "cosign"))
-	}
-	for _, c := range cands {
-		if c == "" {
-			continue
-		}
-		if out, err := exec.Command(c, "version").CombinedOutput(); err == nil && strings.Contains(string(out), cosignVersion) {
-			return c
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("cosign %s missing in CI: go install github.com/sigstore/cosign/v3/cmd/cosign@%s", cosignVersion, cosignVersion)
-	}
-	t.Skipf("cosign %s not installed (go install github.com/sigstore/cosign/v3/cmd/cosign@%s)", cosignVersion, cosignVersion)
-	return ""
-}
+// cosignBin finds the pinned cosign CLI (see imagetest.Cosign).
+func cosignBin(t *testing.T) string { return imagetest.Cosign(t) }
 
 // startRegistry serves a registry on 127.0.0.1 for the test.
 func startRegistry(t *testing.T) string { return imagetest.Registry(t) }
