@@ -2,12 +2,15 @@ package analyzer
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
@@ -182,4 +185,40 @@ func FuzzParseAccounts(f *testing.F) {
 		ParseOSRelease(data)
 		ParseApkInstalled(data)
 	})
+}
+
+// Each Debian package is attributed to the layer that installed its current
+// version, not to the layer that last rewrote the status file.
+func TestDpkgLayerAttribution(t *testing.T) {
+	status := func(pkgs ...string) string {
+		var b strings.Builder
+		for i := 0; i+1 < len(pkgs); i += 2 {
+			b.WriteString("Package: " + pkgs[i] + "\nStatus: install ok installed\nVersion: " + pkgs[i+1] + "\nArchitecture: amd64\n\n")
+		}
+		return b.String()
+	}
+	layers := [][]imagetest.File{
+		{imagetest.Text(dpkgStatus, status("libc6", "2.36-9", "curl", "7.88.1-10"))},
+		{imagetest.Text(dpkgStatus, status("libc6", "2.36-9", "curl", "7.88.1-10", "nginx", "1.22.1-9"))},
+		{imagetest.Text(dpkgStatus, status("libc6", "2.36-9", "curl", "7.88.1-10+deb12u5", "nginx", "1.22.1-9"))},
+		{imagetest.Text("/etc/motd", "hi")},
+	}
+	var blobs []imagefs.Blob
+	for _, l := range layers {
+		data := imagetest.LayerTar(l)
+		blobs = append(blobs, imagefs.Blob{Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }})
+	}
+	_, inv, err := Run(context.Background(), blobs, Options{Skip: []string{"secrets"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"libc6": 0, "nginx": 1, "curl": 2}
+	for _, p := range inv.Packages {
+		if l, ok := want[p.Name]; !ok || p.Layer != l {
+			t.Errorf("%s %s: layer %d, want %d", p.Name, p.Version, p.Layer, want[p.Name])
+		}
+	}
+	if len(inv.Packages) != 3 {
+		t.Errorf("packages: %+v", inv.Packages)
+	}
 }
