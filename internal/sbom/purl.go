@@ -22,6 +22,8 @@ func PURL(p inventory.Package, osr *inventory.OS) string {
 		typ, ns = packageurl.TypeDebian, "debian"
 	case "apk":
 		typ, ns = packageurl.TypeApk, "alpine"
+	case "rpm":
+		typ, ns = packageurl.TypeRPM, "redhat"
 	default:
 		return ""
 	}
@@ -35,7 +37,7 @@ func PURL(p inventory.Package, osr *inventory.OS) string {
 			q = append(q, packageurl.Qualifier{Key: "distro", Value: ns + "-" + osr.VersionID})
 		}
 	}
-	if p.SourceName != "" && p.SourceName != p.Name && typ == packageurl.TypeDebian {
+	if p.SourceName != "" && p.SourceName != p.Name && (typ == packageurl.TypeDebian || typ == packageurl.TypeRPM) {
 		up := p.SourceName
 		if p.SourceVersion != "" && p.SourceVersion != p.Version {
 			up += "@" + p.SourceVersion
