@@ -395,7 +395,11 @@ func TestRegistry(t *testing.T) {
 func TestRegistryIndexPlatforms(t *testing.T) {
 	host := startRegistry(t)
 	mk := func(arch string, machine uint16) v1.Image {
-		return imagetest.Image(t, imagetest.Spec{Arch: arch, Layers: [][]imagetest.File{{imagetest.Exec("/app", imagetest.ELF(machine, ""))}},
+		files := []imagetest.File{imagetest.Exec("/app", imagetest.ELF(machine, ""))}
+		if arch == "arm64" { // a difference between the platforms, for --all-platforms
+			files = append(files, imagetest.File{Path: "/usr/bin/helper", Content: "x", Mode: 04755})
+		}
+		return imagetest.Image(t, imagetest.Spec{Arch: arch, Layers: [][]imagetest.File{files},
 			Config: v1.Config{Entrypoint: []string{"/app"}, User: "65532"}})
 	}
 	idx := mutate.AppendManifests(mutate.IndexMediaType(empty.Index, types.OCIImageIndex),
@@ -415,6 +419,35 @@ func TestRegistryIndexPlatforms(t *testing.T) {
 	r := shipshape(t, "check", "--platform", "linux/s390x", ref.String())
 	if r.code != 2 || !strings.Contains(r.stderr, "linux/amd64") {
 		t.Errorf("missing platform must list the available ones: %d %s", r.code, r.stderr)
+	}
+	// Every platform judged, and how arm64 differs from amd64.
+	r = shipshape(t, "check", "--all-platforms", "--format", "json", ref.String())
+	var all struct {
+		Platforms []struct {
+			Image struct{ Platform string } `json:"image"`
+		} `json:"platforms"`
+		Differences []struct {
+			FindingsAdded []finding `json:"findings_added"`
+		} `json:"differences"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &all); err != nil || r.code != 0 {
+		t.Fatalf("--all-platforms: code %d err %v stderr %s", r.code, err, r.stderr)
+	}
+	if len(all.Platforms) != 2 || !strings.HasPrefix(all.Platforms[1].Image.Platform, "linux/arm64") || len(all.Differences) != 1 {
+		t.Fatalf("--all-platforms: %+v", all)
+	}
+	added := false
+	for _, f := range all.Differences[0].FindingsAdded {
+		added = added || f.CheckID == "SEC-003" && strings.Contains(f.Title, "/usr/bin/helper")
+		if f.CheckID != "SEC-003" {
+			t.Errorf("only the setuid file differs between the platforms, not %s %q", f.CheckID, f.Title)
+		}
+	}
+	if !added {
+		t.Errorf("the arm64-only setuid file must show as a difference: %+v", all.Differences[0])
+	}
+	if r := shipshape(t, "check", "--all-platforms", "--format", "sarif", ref.String()); r.code != 2 {
+		t.Errorf("--all-platforms with sarif: %d", r.code)
 	}
 }
 

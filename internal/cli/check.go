@@ -23,20 +23,21 @@ import (
 )
 
 type checkFlags struct {
-	probe      bool
-	probeOpts  probeFlags
-	policyFile string
-	ignoreFile string
-	platform   string
-	format     string
-	outputs    []string
-	ref        string
-	failOn     string
-	color      string
-	explain    bool
-	verbose    bool
-	maxEntries int
-	maxLayerGB int64
+	allPlatforms bool
+	probe        bool
+	probeOpts    probeFlags
+	policyFile   string
+	ignoreFile   string
+	platform     string
+	format       string
+	outputs      []string
+	ref          string
+	failOn       string
+	color        string
+	explain      bool
+	verbose      bool
+	maxEntries   int
+	maxLayerGB   int64
 	// skipVulns and vulnDir are set by addVulnFlags (db.go).
 	skipVulns bool
 	vulnDir   string
@@ -83,6 +84,7 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
+	fl.BoolVar(&f.allPlatforms, "all-platforms", false, "judge every platform of an index and show how each differs from the first (table, json or markdown)")
 	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see `shipshape probe --help`)")
 	addProbeFlags(fl, &f.probeOpts)
 	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
@@ -109,6 +111,9 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	outs, err := parseOutputs(f.format, f.outputs)
 	if err != nil {
 		return err
+	}
+	if f.allPlatforms {
+		return checkAllPlatforms(cmd, input, f, pol, outs)
 	}
 	rep, err := judgeImage(cmd, input, f, pol, f.ref)
 	if err != nil {

@@ -4,6 +4,7 @@ package diff
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -138,8 +139,13 @@ func findingKey(f checks.Finding) string {
 	for _, e := range f.Evidence {
 		paths = append(paths, e.Path+"|"+e.Field)
 	}
-	return f.CheckID + "\x00" + f.Title + "\x00" + strings.Join(paths, ",")
+	// Digests name the build, not the problem: "not signed under sha256:..." is
+	// the same finding on both images.
+	title := digestRE.ReplaceAllString(f.Title, "sha256:*")
+	return f.CheckID + "\x00" + title + "\x00" + strings.Join(paths, ",")
 }
+
+var digestRE = regexp.MustCompile(`sha256:[0-9a-f]{6,64}`)
 
 func findings(r *report.Report, vulns bool) map[string]checks.Finding {
 	out := map[string]checks.Finding{}

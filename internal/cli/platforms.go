@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipshape-dev/shipshape/internal/diff"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
+	"github.com/shipshape-dev/shipshape/internal/source"
+)
+
+// MultiSchema identifies the JSON written by `check --all-platforms`.
+const MultiSchema = "https://shipshape.dev/schemas/platforms/v1"
+
+// platformsReport is every platform's report and how each differs from the first.
+type platformsReport struct {
+	Schema      string           `json:"schema"`
+	Platforms   []*report.Report `json:"platforms"`
+	Differences []*diff.Diff     `json:"differences"`
+}
+
+// checkAllPlatforms judges every platform of an index (MNT-005's
+// --all-platforms) and shows how each differs from the first.
+func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *policy.Policy, outs []output) error {
+	for _, o := range outs {
+		if o.format != "table" && o.format != "json" && o.format != "markdown" {
+			return usageError{fmt.Errorf("--all-platforms writes table, json or markdown, not %s", o.format)}
+		}
+	}
+	img, err := source.Open(cmd.Context(), input, source.Options{TempDir: os.TempDir()})
+	if err != nil {
+		return err
+	}
+	platforms := img.Platforms
+	img.Close()
+	if len(platforms) == 0 {
+		platforms = append(platforms, img.Platform)
+	}
+	var reps []*report.Report
+	for _, p := range platforms {
+		g := f
+		g.platform = p.String()
+		rep, err := judgeImage(cmd, input, g, pol, f.ref)
+		if err != nil {
+			return fmt.Errorf("platform %s: %w", p.String(), err)
+		}
+		reps = append(reps, rep)
+	}
+	all := platformsReport{Schema: MultiSchema, Platforms: reps}
+	for _, r := range reps[1:] {
+		all.Differences = append(all.Differences, diff.Compare(reps[0], r))
+	}
+	for _, o := range outs {
+		if err := writePlatforms(cmd, all, f, o); err != nil {
+			return err
+		}
+	}
+	for _, r := range reps {
+		if !r.Verdict.Pass {
+			return policyFailure
+		}
+	}
+	return nil
+}
+
+func writePlatforms(cmd *cobra.Command, all platformsReport, f checkFlags, o output) error {
+	var w io.Writer = cmd.OutOrStdout()
+	if o.file != "" {
+		file, err := os.Create(o.file)
+		if err != nil {
+			return usageError{fmt.Errorf("--output: %w", err)}
+		}
+		defer file.Close()
+		w = file
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(all)
+	}
+	for _, r := range all.Platforms {
+		fmt.Fprintf(w, "\n=== %s ===\n\n", r.Image.Platform)
+		if err := report.Write(w, o.format, r, report.TableOptions{Verbose: f.verbose}); err != nil {
+			return err
+		}
+	}
+	for i, d := range all.Differences {
+		fmt.Fprintf(w, "\n=== %s compared with %s ===\n\n", all.Platforms[i+1].Image.Platform, all.Platforms[0].Image.Platform)
+		var err error
+		if o.format == "markdown" {
+			err = diff.WriteMarkdown(w, d)
+		} else {
+			err = diff.WriteTable(w, d)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
