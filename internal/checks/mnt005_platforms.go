@@ -11,7 +11,7 @@ func init() {
 		Dimension:   Maintainability,
 		Title:       "Platforms",
 		Severity:    Info,
-		Description: "Lists the platforms of the image index and the one that was judged. A single-platform image cannot run on other architectures (e.g. arm64 nodes).",
+		Description: "Lists the platforms of the image index and the one that was judged. A single-platform image cannot run on other architectures (e.g. arm64 nodes). `check --all-platforms` judges every platform and shows how each differs from the first.",
 		Remediation: "Publish a multi-platform index (`docker buildx build --platform linux/amd64,linux/arm64`).",
 	}, func(s *Subject) ([]Finding, error) {
 		judged := s.Image.Platform.String()
