@@ -27,6 +27,7 @@ demo: build
 # Fixture images from real Debian packages (needs a Docker engine; cached).
 fixtures:
 	testdata/fixtures/build.sh
+	testdata/fixtures/bullseye.sh
 
 # The whole test suite. The fixture-based end-to-end tests need the fixtures
 # (and a Docker engine for the docker-daemon source); .ci/run sets all that up.
