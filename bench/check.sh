@@ -34,20 +34,9 @@
 #   RUNS                  runs per program and image (default 3)
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-CACHE=${SHIPSHAPE_BENCH:-${HOME:?HOME is not set}/.cache/shipshape/bench}
-FIXTURES=${SHIPSHAPE_FIXTURES:-$HOME/.cache/shipshape/fixtures}
-RUNS=${RUNS:-3}
-TIME=/usr/bin/time
-
-log() { printf '[bench] %s\n' "$*" >&2; }
-die() {
-	printf '[bench] ERROR: %s\n' "$*" >&2
-	exit 1
-}
-
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
+BENCH_TAG=bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- tools --------------------------------------------------------------------
 

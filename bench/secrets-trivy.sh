@@ -27,21 +27,10 @@
 # SHIPSHAPE_FIXTURES (default ~/.cache/shipshape/fixtures), RUNS, TRIVY.
 set -euo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_ROOT=$(cd "$SCRIPT_DIR/.." && pwd)
-CACHE=${SHIPSHAPE_BENCH:-${HOME:?HOME is not set}/.cache/shipshape/bench}
-FIXTURES=${SHIPSHAPE_FIXTURES:-$HOME/.cache/shipshape/fixtures}
-RUNS=${RUNS:-3}
-TIME=/usr/bin/time
+BENCH_TAG=secrets-bench
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TRIVY_VERSION=v0.74.0
-
-log() { printf '[secrets-bench] %s\n' "$*" >&2; }
-die() {
-	printf '[secrets-bench] ERROR: %s\n' "$*" >&2
-	exit 1
-}
-
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
 "$TIME" -v true >/dev/null 2>&1 || die "GNU time is needed at $TIME (apt-get install time)"
 command -v go >/dev/null 2>&1 || die "go not found in PATH"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed to read the JSON reports"
