@@ -9,9 +9,9 @@ type check struct {
 func (c check) Meta() Meta                        { return c.meta }
 func (c check) Run(s *Subject) ([]Finding, error) { return c.run(s) }
 
-// register adds a check made of meta and run.
-func register(meta Meta, run func(s *Subject) ([]Finding, error)) {
-	Register(check{meta: meta, run: run})
+// define makes a check of meta and run.
+func define(meta Meta, run func(s *Subject) ([]Finding, error)) Check {
+	return check{meta: meta, run: run}
 }
 
 func field(name, value string) Evidence { return Evidence{Field: name, Value: value} }

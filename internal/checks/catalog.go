@@ -41,6 +41,3 @@ func WriteCatalog(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
-
-// String returns the dimension's name.
-func (d Dimension) String() string { return string(d) }

@@ -1,177 +1,71 @@
 // Package checks holds the production-readiness checks. Each check is one
-// small file that registers itself with its ID, dimension, default severity,
-// veto flag and remediation; the engine runs whatever is registered.
+// small file: a constructor that returns its metadata (ID, dimension,
+// default severity, veto flag, remediation) and its function. Builtin lists
+// them explicitly; nothing registers itself.
 package checks
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
-	"sort"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/shipshape-dev/shipshape/internal/eol"
+	"github.com/shipshape-dev/shipshape/internal/facts"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 	"github.com/shipshape-dev/shipshape/internal/probe"
-	"github.com/shipshape-dev/shipshape/internal/source"
 	"github.com/shipshape-dev/shipshape/internal/supplychain"
 	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
 
-// Dimension is one of the five areas an image is judged on.
-type Dimension string
+// The model lives in package finding; these names keep the checks short.
+type (
+	// Dimension is finding.Dimension.
+	Dimension = finding.Dimension
+	// Severity is finding.Severity.
+	Severity = finding.Severity
+	// Meta is finding.Meta.
+	Meta = finding.Meta
+	// Evidence is finding.Evidence.
+	Evidence = finding.Evidence
+	// Finding is finding.Finding.
+	Finding = finding.Finding
+	// Status is finding.Status.
+	Status = finding.Status
+	// Result is finding.Result.
+	Result = finding.Result
+)
 
-// The dimensions, in report order.
+// The dimensions, severities and statuses of package finding.
 const (
-	Security        Dimension = "security"
-	Reliability     Dimension = "reliability"
-	Maintainability Dimension = "maintainability"
-	Compliance      Dimension = "compliance"
-	Fit             Dimension = "fit"
+	Security        = finding.Security
+	Reliability     = finding.Reliability
+	Maintainability = finding.Maintainability
+	Compliance      = finding.Compliance
+	Fit             = finding.Fit
+
+	Info     = finding.Info
+	Low      = finding.Low
+	Medium   = finding.Medium
+	High     = finding.High
+	Critical = finding.Critical
+
+	Pass    = finding.Pass
+	Fail    = finding.Fail
+	Skipped = finding.Skipped
+	Errored = finding.Errored
 )
 
 // Dimensions lists the dimensions in report order.
-var Dimensions = []Dimension{Security, Reliability, Maintainability, Compliance, Fit}
-
-// Severity ranks findings.
-type Severity int
-
-// Severities, lowest first.
-const (
-	Info Severity = iota
-	Low
-	Medium
-	High
-	Critical
-)
-
-var severityNames = []string{"info", "low", "medium", "high", "critical"}
-
-func (s Severity) String() string {
-	if s < Info || s > Critical {
-		return fmt.Sprintf("severity(%d)", int(s))
-	}
-	return severityNames[s]
-}
+var Dimensions = finding.Dimensions
 
 // ParseSeverity reads a severity name.
-func ParseSeverity(s string) (Severity, error) {
-	for i, n := range severityNames {
-		if strings.EqualFold(s, n) {
-			return Severity(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown severity %q (want one of %s)", s, strings.Join(severityNames, ", "))
-}
+func ParseSeverity(s string) (Severity, error) { return finding.ParseSeverity(s) }
 
-// MarshalText writes the severity's name.
-func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
-
-// UnmarshalText reads a severity's name.
-func (s *Severity) UnmarshalText(b []byte) error {
-	v, err := ParseSeverity(string(b))
-	*s = v
-	return err
-}
-
-// Meta describes a check.
-type Meta struct {
-	ID        string    `json:"id"`
-	Dimension Dimension `json:"dimension"`
-	Title     string    `json:"title"`
-	// Severity is the default severity of the check's findings; a finding may carry another.
-	Severity Severity `json:"severity"`
-	// Veto says the check can fail the image outright under the default policy.
-	Veto bool `json:"veto"`
-	// Description says what the check decides and how.
-	Description string `json:"description"`
-	// Remediation is the general fix; findings may give a more exact one.
-	Remediation string `json:"remediation"`
-}
-
-// Evidence points at what a finding is about.
-type Evidence struct {
-	Path string `json:"path,omitempty"`
-	// Layer is the index of the layer, nil when the evidence is not in a layer.
-	Layer       *int   `json:"layer,omitempty"`
-	LayerDigest string `json:"layer_digest,omitempty"`
-	Line        int    `json:"line,omitempty"`
-	// Field names a config field ("Config.User", "history[3]").
-	Field string `json:"field,omitempty"`
-	// Value is the value seen, masked where it is a secret.
-	Value string `json:"value,omitempty"`
-}
-
-func (e Evidence) String() string {
-	var parts []string
-	if e.Path != "" {
-		parts = append(parts, e.Path)
-	}
-	if e.Line > 0 {
-		parts = append(parts, fmt.Sprintf("line %d", e.Line))
-	}
-	if e.Field != "" {
-		parts = append(parts, e.Field)
-	}
-	if e.Value != "" {
-		parts = append(parts, fmt.Sprintf("%q", e.Value))
-	}
-	if e.Layer != nil {
-		l := fmt.Sprintf("layer %d", *e.Layer)
-		if e.LayerDigest != "" {
-			l += " " + shortDigest(e.LayerDigest)
-		}
-		parts = append(parts, l)
-	}
-	return strings.Join(parts, " ")
-}
-
-func shortDigest(d string) string {
-	if i := strings.Index(d, ":"); i >= 0 && len(d) > i+13 {
-		return d[:i+13]
-	}
-	return d
-}
-
-// Finding is one problem (or, for info checks, one observation).
-type Finding struct {
-	CheckID     string     `json:"check_id"`
-	Dimension   Dimension  `json:"dimension"`
-	Severity    Severity   `json:"severity"`
-	Veto        bool       `json:"veto"`
-	Title       string     `json:"title"`
-	Evidence    []Evidence `json:"evidence,omitempty"`
-	Remediation string     `json:"remediation,omitempty"`
-	// Package names the package the finding is about, when there is one.
-	Package string `json:"package,omitempty"`
-	// Vulnerability is the advisory id (with its aliases in Aliases), for SEC-020.
-	Vulnerability string   `json:"vulnerability,omitempty"`
-	Aliases       []string `json:"aliases,omitempty"`
-}
-
-// Status is the outcome of one check.
-type Status string
-
-// Check outcomes.
-const (
-	Pass    Status = "pass"
-	Fail    Status = "fail"
-	Skipped Status = "skipped"
-	Errored Status = "error"
-)
-
-// Result is the outcome of one check on one image.
-type Result struct {
-	Check    Meta      `json:"check"`
-	Status   Status    `json:"status"`
-	Findings []Finding `json:"findings,omitempty"`
-	// Note explains a skip or an error, or adds context to a pass.
-	Note string `json:"note,omitempty"`
-}
+func shortDigest(d string) string { return finding.ShortDigest(d) }
 
 // Check is one production-readiness check.
 type Check interface {
@@ -191,7 +85,8 @@ func Skip(format string, args ...any) error { return &SkipError{Reason: fmt.Spri
 
 // Subject is everything a check may look at.
 type Subject struct {
-	Image  *source.Image
+	// Image identifies the image and how it was read.
+	Image  *facts.Image
 	Config *v1.ConfigFile
 	FS     *imagefs.FS
 	Inv    *inventory.Inventory
@@ -236,51 +131,17 @@ func (s *Subject) layer(e *Evidence, i int) {
 	}
 }
 
-var registry = map[string]Check{}
+// RunAll runs every built-in check: see Run.
+func RunAll(s *Subject) []Result { return Run(Builtin(), s) }
 
-// Register adds a check. It is called from each check's init function and
-// panics on a duplicate ID, which is a programming error.
-func Register(c Check) {
-	id := c.Meta().ID
-	if _, dup := registry[id]; dup {
-		panic("checks: duplicate check ID " + id)
-	}
-	registry[id] = c
-}
-
-// All returns the registered checks sorted by dimension order, then ID.
-func All() []Check {
-	out := make([]Check, 0, len(registry))
-	for _, c := range registry {
-		out = append(out, c)
-	}
-	order := map[Dimension]int{}
-	for i, d := range Dimensions {
-		order[d] = i
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i].Meta(), out[j].Meta()
-		if order[a.Dimension] != order[b.Dimension] {
-			return order[a.Dimension] < order[b.Dimension]
-		}
-		return a.ID < b.ID
-	})
-	return out
-}
-
-// Lookup returns the check with the given ID.
-func Lookup(id string) (Check, bool) {
-	c, ok := registry[strings.ToUpper(id)]
-	return c, ok
-}
-
-// RunAll runs every registered check. A check that panics is reported as an
-// error result; the others still run.
-func RunAll(s *Subject) []Result {
-	var out []Result
-	for _, c := range All() {
+// Run runs the checks cs on s and fingerprints their findings. A check that
+// panics is reported as an error result; the others still run.
+func Run(cs []Check, s *Subject) []Result {
+	out := make([]Result, 0, len(cs))
+	for _, c := range cs {
 		out = append(out, run(c, s))
 	}
+	finding.Fingerprints(out)
 	return out
 }
 
@@ -325,6 +186,3 @@ func run(c Check, s *Subject) (r Result) {
 	}
 	return r
 }
-
-// MarshalJSON keeps the type's name stable in reports.
-func (d Dimension) MarshalJSON() ([]byte, error) { return json.Marshal(string(d)) }

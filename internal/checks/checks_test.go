@@ -12,9 +12,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/scan"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
@@ -33,7 +33,7 @@ func judge(t *testing.T, spec imagetest.Spec, ref string) *report.Report {
 		t.Fatal(err)
 	}
 	defer opened.Close()
-	rep, err := scan.Image(context.Background(), opened, scan.Options{Now: now})
+	rep, err := scanWith(t, opened, engine.Deps{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,4 +409,14 @@ func TestCatalogIsCurrent(t *testing.T) {
 	if !bytes.Equal(got, buf.Bytes()) {
 		t.Fatal("docs/checks.md is stale: run `go run ./cmd/shipshape docs checks > docs/checks.md`")
 	}
+}
+
+// scanWith observes and judges an opened image with an engine of deps at now.
+func scanWith(t *testing.T, img *source.Image, deps engine.Deps) (*report.Report, error) {
+	t.Helper()
+	e, err := engine.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Scan(context.Background(), img, engine.ObserveOptions{}, nil, now)
 }

@@ -8,8 +8,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/license"
 )
 
-func init() {
-	register(Meta{
+// cmp001 is the check CMP-001.
+func cmp001() Check {
+	return define(Meta{
 		ID:          "CMP-001",
 		Dimension:   Compliance,
 		Title:       "Software inventory (SBOM)",

@@ -9,10 +9,10 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/license"
 )
 
-// LicenseDenylist is the default denylist of CMP-002: SPDX identifiers that
-// veto an image when a package can only be used under one of them. The
-// policy engine may replace it (see deniedLicenses).
-var LicenseDenylist = []string{"AGPL-3.0-only", "AGPL-3.0-or-later"}
+// DefaultLicenseDenylist returns the default denylist of CMP-002: SPDX
+// identifiers that veto an image when a package can only be used under one
+// of them. The policy replaces it through Settings.DeniedLicenses.
+func DefaultLicenseDenylist() []string { return []string{"AGPL-3.0-only", "AGPL-3.0-or-later"} }
 
 // maxLicenseFindings bounds CMP-002's findings; the rest are counted in one more.
 const maxLicenseFindings = 100
@@ -22,7 +22,7 @@ func deniedLicenses(s *Subject) []string {
 	if st := s.settings(); st.DeniedLicenses != nil {
 		return st.DeniedLicenses
 	}
-	return LicenseDenylist
+	return DefaultLicenseDenylist()
 }
 
 // notAllowed returns the licenses of e outside the allowlist when no choice
@@ -43,8 +43,9 @@ func notAllowed(e *license.Expr, allow []string) []string {
 	return outside
 }
 
-func init() {
-	register(Meta{
+// cmp002 is the check CMP-002.
+func cmp002() Check {
+	return define(Meta{
 		ID:          "CMP-002",
 		Dimension:   Compliance,
 		Title:       "No package under a denied license",

@@ -10,8 +10,9 @@ import (
 // unknownLicenseEvidence is how many packages CMP-003 lists as evidence.
 const unknownLicenseEvidence = 20
 
-func init() {
-	register(Meta{
+// cmp003 is the check CMP-003.
+func cmp003() Check {
+	return define(Meta{
 		ID:          "CMP-003",
 		Dimension:   Compliance,
 		Title:       "Every package has a known license",

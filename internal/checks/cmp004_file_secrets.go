@@ -8,8 +8,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/secrets"
 )
 
-func init() {
-	register(Meta{
+// cmp004 is the check CMP-004.
+func cmp004() Check {
+	return define(Meta{
 		ID:          "CMP-004",
 		Dimension:   Compliance,
 		Title:       "No secrets in file contents, in any layer",

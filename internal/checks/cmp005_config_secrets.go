@@ -12,8 +12,9 @@ import (
 // assignment finds KEY=VALUE words in history lines (build args show up so).
 var assignment = regexp.MustCompile(`(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|'[^']*'|\S+)`)
 
-func init() {
-	register(Meta{
+// cmp005 is the check CMP-005.
+func cmp005() Check {
+	return define(Meta{
 		ID:          "CMP-005",
 		Dimension:   Compliance,
 		Title:       "No secrets in ENV, labels or history",

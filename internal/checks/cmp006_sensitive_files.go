@@ -6,8 +6,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/secrets"
 )
 
-func init() {
-	register(Meta{
+// cmp006 is the check CMP-006.
+func cmp006() Check {
+	return define(Meta{
 		ID:          "CMP-006",
 		Dimension:   Compliance,
 		Title:       "No sensitive files, in any layer",

@@ -14,8 +14,9 @@ var lesserBackdoors = map[string]bool{
 	"sshd-password-authentication": true,
 }
 
-func init() {
-	register(Meta{
+// cmp007 is the check CMP-007.
+func cmp007() Check {
+	return define(Meta{
 		ID:          "CMP-007",
 		Dimension:   Compliance,
 		Title:       "No backdoor indicators",

@@ -1,13 +1,19 @@
 package checks_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
+	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
+	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 const pinned = "registry.example/app@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -88,16 +94,36 @@ func TestLicenseDenylistChoices(t *testing.T) {
 	}
 }
 
-// The denylist is a package variable the policy engine can replace.
+// The denylist comes from the policy's settings.
 func TestLicenseDenylistOverride(t *testing.T) {
-	old := checks.LicenseDenylist
-	t.Cleanup(func() { checks.LicenseDenylist = old })
-	checks.LicenseDenylist = []string{"GPL-2.0-or-later"}
-	rep := judge(t, licensedImage(dpkgEntry("libc6", "2.36-9"), map[string]string{"libc6": realCopyright(t, "libc6")}), pinned)
-	expect(t, rep, "CMP-002", checks.Fail, "libc6 2.36-9 (deb) is in part licensed under GPL-2.0-or-later")
-	checks.LicenseDenylist = nil
-	rep = judge(t, licensedImage(dpkgEntry("libc6", "2.36-9"), map[string]string{"libc6": realCopyright(t, "libc6")}), pinned)
-	expect(t, rep, "CMP-002", checks.Skipped)
+	judgeDenied := func(denied []string) *report.Report {
+		pol := policy.Default()
+		pol.Settings.DeniedLicenses = denied
+		img := imagetest.Image(t, withCreated(licensedImage(dpkgEntry("libc6", "2.36-9"), map[string]string{"libc6": realCopyright(t, "libc6")})))
+		opened, err := source.Open(context.Background(), imagetest.WriteLayout(t, t.TempDir(), img, pinned), source.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer opened.Close()
+		e, err := engine.New(engine.Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := e.Scan(context.Background(), opened, engine.ObserveOptions{}, pol, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	expect(t, judgeDenied([]string{"GPL-2.0-or-later"}), "CMP-002", checks.Fail, "libc6 2.36-9 (deb) is in part licensed under GPL-2.0-or-later")
+	expect(t, judgeDenied([]string{}), "CMP-002", checks.Skipped)
+}
+
+func withCreated(s imagetest.Spec) imagetest.Spec {
+	if s.Created.IsZero() {
+		s.Created = now.Add(-48 * time.Hour)
+	}
+	return s
 }
 
 func TestUnknownLicenses(t *testing.T) {

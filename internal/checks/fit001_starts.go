@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// fit001 is the check FIT-001.
+func fit001() Check {
+	return define(Meta{
 		ID:          "FIT-001",
 		Dimension:   Fit,
 		Title:       "Starts and stays up",

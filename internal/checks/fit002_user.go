@@ -7,8 +7,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/probe"
 )
 
-func init() {
-	register(Meta{
+// fit002 is the check FIT-002.
+func fit002() Check {
+	return define(Meta{
 		ID:          "FIT-002",
 		Dimension:   Fit,
 		Title:       "Runs as non-root, and works when forced to",

@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-func init() {
-	register(Meta{
+// fit003 is the check FIT-003.
+func fit003() Check {
+	return define(Meta{
 		ID:          "FIT-003",
 		Dimension:   Fit,
 		Title:       "Becomes healthy",

@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// fit004 is the check FIT-004.
+func fit004() Check {
+	return define(Meta{
 		ID:          "FIT-004",
 		Dimension:   Fit,
 		Title:       "Logs reach stdout/stderr",

@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// fit005 is the check FIT-005.
+func fit005() Check {
+	return define(Meta{
 		ID:          "FIT-005",
 		Dimension:   Fit,
 		Title:       "Metrics endpoint answers",

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-func init() {
-	register(Meta{
+// fit006 is the check FIT-006.
+func fit006() Check {
+	return define(Meta{
 		ID:          "FIT-006",
 		Dimension:   Fit,
 		Title:       "Stops gracefully",

@@ -5,16 +5,22 @@ import (
 	"time"
 )
 
-// LoadThresholds are FIT-007's regression limits.
-var LoadThresholds = struct {
+// LoadThresholds are FIT-007's regression limits (Settings.Load).
+type LoadThresholds struct {
 	// P99Regression is how much worse the candidate's p99 may be (0.20 = 20%).
 	P99Regression float64
 	// MaxErrorRate is the highest acceptable error rate (0.01 = 1%).
 	MaxErrorRate float64
-}{0.20, 0.01}
+}
 
-func init() {
-	register(Meta{
+// DefaultLoadThresholds are FIT-007's default limits: p99 20% worse, 1% errors.
+func DefaultLoadThresholds() LoadThresholds {
+	return LoadThresholds{P99Regression: 0.20, MaxErrorRate: 0.01}
+}
+
+// fit007 is the check FIT-007.
+func fit007() Check {
+	return define(Meta{
 		ID:          "FIT-007",
 		Dimension:   Fit,
 		Title:       "No regression under load",
@@ -31,6 +37,10 @@ func init() {
 			return nil, Skip("no load test: give --baseline (or --load-rate) and an HTTP port")
 		}
 		c := l.Candidate
+		lt := s.settings().Load
+		if lt == (LoadThresholds{}) {
+			lt = DefaultLoadThresholds()
+		}
 		ev := []Evidence{{Field: "candidate", Value: c.String()}}
 		if l.Baseline != nil {
 			ev = append(ev, Evidence{Field: "baseline", Value: l.Baseline.String()})
@@ -39,12 +49,12 @@ func init() {
 		if c.Error != "" {
 			return []Finding{{Severity: High, Title: "the load test could not run on the candidate: " + c.Error, Evidence: ev}}, nil
 		}
-		if c.ErrorRate > LoadThresholds.MaxErrorRate {
+		if c.ErrorRate > lt.MaxErrorRate {
 			out = append(out, Finding{Severity: High, Title: fmt.Sprintf("%.1f%% of requests failed under %d req/s", c.ErrorRate*100, l.Rate), Evidence: ev})
 		}
 		if b := l.Baseline; b != nil && b.Error == "" && b.P99 > 0 {
 			worse := float64(c.P99-b.P99) / float64(b.P99)
-			if worse > LoadThresholds.P99Regression {
+			if worse > lt.P99Regression {
 				out = append(out, Finding{Severity: High, Title: fmt.Sprintf("p99 latency %s vs %s in production (+%.0f%%)", c.P99.Round(time.Microsecond), b.P99.Round(time.Microsecond), worse*100), Evidence: ev})
 			}
 		}

@@ -2,8 +2,9 @@ package checks
 
 import "time"
 
-func init() {
-	register(Meta{
+// fit008 is the check FIT-008.
+func fit008() Check {
+	return define(Meta{
 		ID:          "FIT-008",
 		Dimension:   Fit,
 		Title:       "Upgrade and rollback work",

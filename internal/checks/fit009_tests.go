@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// fit009 is the check FIT-009.
+func fit009() Check {
+	return define(Meta{
 		ID:          "FIT-009",
 		Dimension:   Fit,
 		Title:       "Functional tests pass",

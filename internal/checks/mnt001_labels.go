@@ -19,8 +19,9 @@ var wantedLabels = []labelSpec{
 	{"documentation or url", []string{"org.opencontainers.image.documentation", "org.opencontainers.image.url", "org.label-schema.url", "org.label-schema.usage"}, Low},
 }
 
-func init() {
-	register(Meta{
+// mnt001 is the check MNT-001.
+func mnt001() Check {
+	return define(Meta{
 		ID:          "MNT-001",
 		Dimension:   Maintainability,
 		Title:       "OCI labels present",

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-func init() {
-	register(Meta{
+// mnt002 is the check MNT-002.
+func mnt002() Check {
+	return define(Meta{
 		ID:          "MNT-002",
 		Dimension:   Maintainability,
 		Title:       "Image built within the last year",

@@ -9,8 +9,9 @@ var osProducts = map[string]string{
 	"ol": "oracle-linux", "opensuse-leap": "opensuse", "sles": "sles",
 }
 
-func init() {
-	register(Meta{
+// mnt003 is the check MNT-003.
+func mnt003() Check {
+	return define(Meta{
 		ID:          "MNT-003",
 		Dimension:   Maintainability,
 		Title:       "Base OS supported",

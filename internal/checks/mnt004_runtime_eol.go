@@ -38,8 +38,9 @@ func (s *Subject) runtimes() []inventory.Runtime {
 	return out
 }
 
-func init() {
-	register(Meta{
+// mnt004 is the check MNT-004.
+func mnt004() Check {
+	return define(Meta{
 		ID:          "MNT-004",
 		Dimension:   Maintainability,
 		Title:       "Runtimes supported",

@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Meta{
+// mnt005 is the check MNT-005.
+func mnt005() Check {
+	return define(Meta{
 		ID:          "MNT-005",
 		Dimension:   Maintainability,
 		Title:       "Platforms",

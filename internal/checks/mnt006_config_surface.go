@@ -13,8 +13,9 @@ var standardEnv = map[string]bool{"PATH": true, "HOME": true, "HOSTNAME": true, 
 
 var hostInValue = regexp.MustCompile(`\b(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\b`)
 
-func init() {
-	register(Meta{
+// mnt006 is the check MNT-006.
+func mnt006() Check {
+	return define(Meta{
 		ID:          "MNT-006",
 		Dimension:   Maintainability,
 		Title:       "Configuration surface",

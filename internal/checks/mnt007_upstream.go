@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-func init() {
-	register(Meta{
+// mnt007 is the check MNT-007.
+func mnt007() Check {
+	return define(Meta{
 		ID:        "MNT-007",
 		Dimension: Maintainability,
 		Title:     "Upstream is maintained",

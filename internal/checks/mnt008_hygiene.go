@@ -34,8 +34,9 @@ func historyCommand(createdBy string) string {
 	return strings.TrimSpace(c)
 }
 
-func init() {
-	register(Meta{
+// mnt008 is the check MNT-008.
+func mnt008() Check {
+	return define(Meta{
 		ID:          "MNT-008",
 		Dimension:   Maintainability,
 		Title:       "Build hygiene",

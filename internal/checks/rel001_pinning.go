@@ -10,8 +10,9 @@ import (
 // and the usual channel names.
 var movingTag = regexp.MustCompile(`^(v?\d+(\.\d+)?(-[a-z][a-z0-9.]*)?|stable|lts|edge|current|mainline|nightly|dev|main|master|slim|alpine|bookworm|bullseye|trixie|jammy|noble)$`)
 
-func init() {
-	register(Meta{
+// rel001 is the check REL-001.
+func rel001() Check {
+	return define(Meta{
 		ID:          "REL-001",
 		Dimension:   Reliability,
 		Title:       "Reference pinned by digest",

@@ -14,8 +14,9 @@ func (s *Subject) healthcheck() []string {
 	return t
 }
 
-func init() {
-	register(Meta{
+// rel002 is the check REL-002.
+func rel002() Check {
+	return define(Meta{
 		ID:          "REL-002",
 		Dimension:   Reliability,
 		Title:       "HEALTHCHECK present",

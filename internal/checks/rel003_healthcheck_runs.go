@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Meta{
+// rel003 is the check REL-003.
+func rel003() Check {
+	return define(Meta{
 		ID:          "REL-003",
 		Dimension:   Reliability,
 		Title:       "HEALTHCHECK can run",

@@ -2,8 +2,9 @@ package checks
 
 import "strings"
 
-func init() {
-	register(Meta{
+// rel004 is the check REL-004.
+func rel004() Check {
+	return define(Meta{
 		ID:          "REL-004",
 		Dimension:   Reliability,
 		Title:       "ENTRYPOINT/CMD can run",

@@ -8,8 +8,9 @@ import (
 
 var initNames = map[string]bool{"tini": true, "tini-static": true, "dumb-init": true, "s6-svscan": true, "catatonit": true, "runsvdir": true, "supervisord": true}
 
-func init() {
-	register(Meta{
+// rel005 is the check REL-005.
+func rel005() Check {
+	return define(Meta{
 		ID:          "REL-005",
 		Dimension:   Reliability,
 		Title:       "PID 1 receives SIGTERM",

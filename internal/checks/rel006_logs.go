@@ -10,8 +10,9 @@ import (
 // logDirs are where well-known servers write log files by default.
 var logDirs = []string{"/var/log/nginx", "/var/log/apache2", "/var/log/httpd", "/var/log/mysql", "/var/log/postgresql", "/var/log/redis", "/var/log/supervisor", "/var/log/app"}
 
-func init() {
-	register(Meta{
+// rel006 is the check REL-006.
+func rel006() Check {
+	return define(Meta{
 		ID:          "REL-006",
 		Dimension:   Reliability,
 		Title:       "Logs go to stdout/stderr",

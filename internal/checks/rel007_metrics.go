@@ -7,8 +7,9 @@ import (
 
 var metricsLabels = []string{"prometheus.io/scrape", "prometheus.io/port", "prometheus.io/path", "io.prometheus.port", "metrics.port", "metrics.path"}
 
-func init() {
-	register(Meta{
+// rel007 is the check REL-007.
+func rel007() Check {
+	return define(Meta{
 		ID:          "REL-007",
 		Dimension:   Reliability,
 		Title:       "Metrics endpoint declared",

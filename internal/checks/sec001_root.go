@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Meta{
+// sec001 is the check SEC-001.
+func sec001() Check {
+	return define(Meta{
 		ID:          "SEC-001",
 		Dimension:   Security,
 		Title:       "Runs as a non-root user",

@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Meta{
+// sec002 is the check SEC-002.
+func sec002() Check {
+	return define(Meta{
 		ID:          "SEC-002",
 		Dimension:   Security,
 		Title:       "USER names a user and group that exist",

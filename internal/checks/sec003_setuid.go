@@ -7,8 +7,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 )
 
-func init() {
-	register(Meta{
+// sec003 is the check SEC-003.
+func sec003() Check {
+	return define(Meta{
 		ID:          "SEC-003",
 		Dimension:   Security,
 		Title:       "No setuid or setgid files",

@@ -7,8 +7,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 )
 
-func init() {
-	register(Meta{
+// sec004 is the check SEC-004.
+func sec004() Check {
+	return define(Meta{
 		ID:          "SEC-004",
 		Dimension:   Security,
 		Title:       "No world-writable files or directories without the sticky bit",

@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// sec005 is the check SEC-005.
+func sec005() Check {
+	return define(Meta{
 		ID:          "SEC-005",
 		Dimension:   Security,
 		Title:       "No shells",

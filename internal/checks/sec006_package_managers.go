@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// sec006 is the check SEC-006.
+func sec006() Check {
+	return define(Meta{
 		ID:          "SEC-006",
 		Dimension:   Security,
 		Title:       "No package managers",

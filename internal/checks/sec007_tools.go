@@ -2,8 +2,9 @@ package checks
 
 import "fmt"
 
-func init() {
-	register(Meta{
+// sec007 is the check SEC-007.
+func sec007() Check {
+	return define(Meta{
 		ID:          "SEC-007",
 		Dimension:   Security,
 		Title:       "No network, debug or privilege tools",

@@ -42,8 +42,9 @@ func classifyBase(s *Subject) (kind, why string) {
 	return BaseFull, fmt.Sprintf("%d packages", len(s.Inv.Packages))
 }
 
-func init() {
-	register(Meta{
+// sec008 is the check SEC-008.
+func sec008() Check {
+	return define(Meta{
 		ID:          "SEC-008",
 		Dimension:   Security,
 		Title:       "Base classification",

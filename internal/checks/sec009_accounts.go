@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Meta{
+// sec009 is the check SEC-009.
+func sec009() Check {
+	return define(Meta{
 		ID:          "SEC-009",
 		Dimension:   Security,
 		Title:       "No empty passwords or duplicate UIDs/GIDs",

@@ -12,9 +12,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/scan"
 	"github.com/shipshape-dev/shipshape/internal/source"
 	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
@@ -62,7 +62,7 @@ func vulnDB(t *testing.T, extra map[string]string) *vulndb.DB {
 }
 
 // judgeVulns scans a Debian 12 image with libssl3 from openssl at version.
-func judgeVulns(t *testing.T, version string, o scan.Options) *report.Report {
+func judgeVulns(t *testing.T, version string, o engine.Deps) *report.Report {
 	t.Helper()
 	status := "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: " + version + "\nArchitecture: amd64\n\n" +
 		"Package: openssl\nStatus: install ok installed\nVersion: " + version + "\nArchitecture: amd64\n\n"
@@ -75,8 +75,7 @@ func judgeVulns(t *testing.T, version string, o scan.Options) *report.Report {
 		t.Fatal(err)
 	}
 	defer opened.Close()
-	o.Now = now
-	rep, err := scan.Image(context.Background(), opened, o)
+	rep, err := scanWith(t, opened, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +96,7 @@ func findingWith(r checks.Result, s string) *checks.Finding {
 // dpkg database and its layer.
 func TestSEC020Veto(t *testing.T) {
 	db := vulnDB(t, nil)
-	rep := judgeVulns(t, "3.0.11-1~deb12u1", scan.Options{Vulns: db})
+	rep := judgeVulns(t, "3.0.11-1~deb12u1", engine.Deps{Vulns: db})
 	r := expect(t, rep, "SEC-020", checks.Fail, "CVE-2023-5363", "CVE-2023-5678", "Vulnerabilities: 2 in total")
 	high := findingWith(r, "CVE-2023-5363")
 	if !high.Veto || high.Severity != checks.High || !strings.Contains(high.Title, "CVSS 7.5 high") || !strings.Contains(high.Title, "fixed in 3.0.11-1~deb12u2") {
@@ -121,7 +120,7 @@ func TestSEC020Veto(t *testing.T) {
 		t.Error("a fixable CVSS >= 7.0 vulnerability must fail the verdict")
 	}
 	// Past both fixes: nothing is reported and the check passes.
-	rep = judgeVulns(t, "3.0.15-1~deb12u1", scan.Options{Vulns: db})
+	rep = judgeVulns(t, "3.0.15-1~deb12u1", engine.Deps{Vulns: db})
 	expect(t, rep, "SEC-020", checks.Pass, "Vulnerabilities: 0 in total")
 }
 
@@ -131,7 +130,7 @@ func TestSEC020NoFixAndThresholds(t *testing.T) {
 	nofix := `{"id":"TEST-NOFIX","modified":"2025-01-01T00:00:00Z","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],` +
 		`"affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`
 	db := vulnDB(t, map[string]string{"TEST-NOFIX.json": nofix})
-	rep := judgeVulns(t, "3.0.15-1~deb12u1", scan.Options{Vulns: db})
+	rep := judgeVulns(t, "3.0.15-1~deb12u1", engine.Deps{Vulns: db})
 	r := expect(t, rep, "SEC-020", checks.Fail, "TEST-NOFIX (CVSS 9.8 critical), no fix")
 	if f := findingWith(r, "TEST-NOFIX"); f.Veto || f.Severity != checks.High {
 		t.Errorf("unfixed 9.8: %+v", f)
@@ -139,7 +138,7 @@ func TestSEC020NoFixAndThresholds(t *testing.T) {
 	old := checks.VulnVetoScore
 	defer func() { checks.VulnVetoScore = old }()
 	checks.VulnVetoScore = 8.0
-	rep = judgeVulns(t, "3.0.11-1~deb12u1", scan.Options{Vulns: db})
+	rep = judgeVulns(t, "3.0.11-1~deb12u1", engine.Deps{Vulns: db})
 	if f := findingWith(result(t, rep, "SEC-020"), "CVE-2023-5363"); f.Veto {
 		t.Errorf("7.5 is a veto with the veto threshold at 8.0: %+v", f)
 	}
@@ -148,7 +147,7 @@ func TestSEC020NoFixAndThresholds(t *testing.T) {
 // Without a database every other check still runs and SEC-020 fails the gate,
 // naming the command that fixes it; SkipVulns makes it a skip.
 func TestSEC020NoDatabase(t *testing.T) {
-	rep := judgeVulns(t, "3.0.11-1~deb12u1", scan.Options{VulnsUnavailable: "no vulnerability database in /nowhere"})
+	rep := judgeVulns(t, "3.0.11-1~deb12u1", engine.Deps{VulnsUnavailable: "no vulnerability database in /nowhere"})
 	r := expect(t, rep, "SEC-020", checks.Fail, "Vulnerabilities were not evaluated: no vulnerability database in /nowhere")
 	if f := r.Findings[0]; !f.Veto || !strings.Contains(f.Remediation, "shipshape db update") || !strings.Contains(f.Remediation, "--skip-vulns") {
 		t.Errorf("%+v", f)
@@ -157,6 +156,6 @@ func TestSEC020NoDatabase(t *testing.T) {
 		t.Error("vulnerabilities not evaluated must fail the default policy")
 	}
 	expect(t, rep, "SEC-001", checks.Pass)
-	rep = judgeVulns(t, "3.0.11-1~deb12u1", scan.Options{SkipVulns: true})
+	rep = judgeVulns(t, "3.0.11-1~deb12u1", engine.Deps{SkipVulns: true})
 	expect(t, rep, "SEC-020", checks.Skipped)
 }

@@ -16,8 +16,9 @@ var VulnVetoScore = 7.0
 // without a fixed version is high (not a veto). The policy engine may change it.
 var VulnHighScore = 7.0
 
-func init() {
-	register(Meta{
+// sec020 is the check SEC-020.
+func sec020() Check {
+	return define(Meta{
 		ID:        "SEC-020",
 		Dimension: Security,
 		Title:     "No known vulnerabilities with a fix",

@@ -7,8 +7,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/supplychain"
 )
 
-func init() {
-	register(Meta{
+// sec030 is the check SEC-030.
+func sec030() Check {
+	return define(Meta{
 		ID:        "SEC-030",
 		Dimension: Security,
 		Title:     "Comes from a trusted source",

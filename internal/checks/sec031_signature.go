@@ -7,8 +7,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/signature"
 )
 
-func init() {
-	register(Meta{
+// sec031 is the check SEC-031.
+func sec031() Check {
+	return define(Meta{
 		ID:        "SEC-031",
 		Dimension: Security,
 		Title:     "Signed, and the signature verifies",

@@ -7,8 +7,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/signature"
 )
 
-func init() {
-	register(Meta{
+// sec032 is the check SEC-032.
+func sec032() Check {
+	return define(Meta{
 		ID:        "SEC-032",
 		Dimension: Security,
 		Title:     "Provenance and SBOM attestations present",

@@ -16,7 +16,7 @@ type Settings struct {
 	RequiredLabels []string
 	// AllowedSetuid are path patterns (path.Match) SEC-003 does not report.
 	AllowedSetuid []string
-	// DeniedLicenses replaces CMP-002's LicenseDenylist when not nil.
+	// DeniedLicenses replaces CMP-002's DefaultLicenseDenylist when not nil.
 	DeniedLicenses []string
 	// AllowedLicenses, when set, are the only SPDX ids CMP-002 accepts without a finding.
 	AllowedLicenses []string
@@ -30,6 +30,8 @@ type Settings struct {
 	// MaxUpstreamAge is how long the upstream default branch may go without
 	// a commit before MNT-007 vetoes the image.
 	MaxUpstreamAge time.Duration
+	// Load are FIT-007's limits; the zero value means DefaultLoadThresholds.
+	Load LoadThresholds
 }
 
 // DefaultSettings returns the checklist's defaults.

@@ -10,11 +10,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/forge"
 	"github.com/shipshape-dev/shipshape/internal/forge/forgetest"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/scan"
 	"github.com/shipshape-dev/shipshape/internal/signature"
 	"github.com/shipshape-dev/shipshape/internal/source"
 	"github.com/shipshape-dev/shipshape/internal/supplychain"
@@ -208,7 +208,7 @@ func labelled(t *testing.T, srv *forgetest.Server, offline bool, labels map[stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := scan.Image(context.Background(), opened, scan.Options{Now: now, Supply: &supplychain.Options{Forge: c}})
+	rep, err := scanWith(t, opened, engine.Deps{Supply: &supplychain.Options{Forge: c}})
 	if err != nil {
 		t.Fatal(err)
 	}

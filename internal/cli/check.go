@@ -1,34 +1,30 @@
 package cli
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
-	"github.com/shipshape-dev/shipshape/internal/eol"
-	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/engine"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/scan"
-	"github.com/shipshape-dev/shipshape/internal/secrets"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 type checkFlags struct {
+	imageFlags
 	allPlatforms bool
 	probe        bool
 	probeOpts    probeFlags
-	policyFile   string
-	ignoreFile   string
-	platform     string
 	format       string
 	outputs      []string
 	ref          string
@@ -36,15 +32,8 @@ type checkFlags struct {
 	color        string
 	explain      bool
 	verbose      bool
-	maxEntries   int
-	maxLayerGB   int64
-	// skipVulns and vulnDir are set by addVulnFlags (db.go).
-	skipVulns bool
-	vulnDir   string
-	// secretConfig is --secret-config: extra secret rules and allowlists.
-	secretConfig string
-	// supply are the supply-chain flags (--offline, --forge-url, ...), set by addSupplyFlags (supplychain.go).
-	supply supplyFlags
+	// factsFile is --facts: judge stored facts instead of reading the image.
+	factsFile string
 }
 
 func newCheck() *cobra.Command {
@@ -66,20 +55,29 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
   shipshape check -o sarif=shipshape.sarif -o junit=junit.xml -o html=report.html docker-archive:app.tar
   shipshape check --fail-on high oci:build/layout:1.0`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if f.factsFile != "" {
+				if len(args) != 0 {
+					return usageError{fmt.Errorf("check --facts takes no IMAGE (the facts name it), got %d arguments", len(args))}
+				}
+				return nil
+			}
 			if len(args) != 1 {
 				return usageError{fmt.Errorf("check takes one IMAGE, got %d arguments", len(args))}
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, args []string) error { return runCheck(cmd, args[0], f) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			input := ""
+			if len(args) > 0 {
+				input = args[0]
+			}
+			return runCheck(cmd, input, f)
+		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.platform, "platform", "", "platform to judge in a multi-platform index, os/arch[/variant] (default: the host's)")
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
 	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed (judged by REL-001), when it differs from how the image was read")
-	fl.StringVar(&f.policyFile, "policy", "", "policy file (YAML; `shipshape policy init` writes the default one)")
-	fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (YAML with an `exceptions:` list; default .shipshape-ignore.yaml when it exists)")
 	fl.StringVar(&f.failOn, "fail-on", "veto", "what fails the run: veto, or a severity (critical, high, medium, low) that fails along with vetoes")
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
@@ -87,11 +85,8 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 	fl.BoolVar(&f.allPlatforms, "all-platforms", false, "judge every platform of an index and show how each differs from the first (table, json or markdown)")
 	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see `shipshape probe --help`)")
 	addProbeFlags(fl, &f.probeOpts)
-	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
-	fl.Int64Var(&f.maxLayerGB, "max-layer-size", 0, "stop on a layer larger than this many GiB uncompressed (default 64)")
-	fl.StringVar(&f.secretConfig, "secret-config", "", "secret rules and allowlists to add to the built-in ones (gitleaks-style TOML, see docs/secrets.md)")
-	addVulnFlags(fl, &f)
-	addSupplyFlags(fl, &f.supply)
+	fl.StringVar(&f.factsFile, "facts", "", "judge the facts written by `shipshape observe` instead of reading an image")
+	addImageFlags(fl, &f.imageFlags, true)
 	return cmd
 }
 
@@ -115,7 +110,12 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	if f.allPlatforms {
 		return checkAllPlatforms(cmd, input, f, pol, outs)
 	}
-	rep, err := judgeImage(cmd, input, f, pol, f.ref)
+	var rep *report.Report
+	if f.factsFile != "" {
+		rep, err = judgeFactsFile(cmd, f, pol)
+	} else {
+		rep, err = judgeImage(cmd, input, f, pol, f.ref)
+	}
 	if err != nil {
 		return err
 	}
@@ -128,70 +128,45 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	return nil
 }
 
-// judgeImage opens one image and runs the whole judgement on it.
+// judgeImage observes one image and judges it: flags to engine options.
 func judgeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Policy, ref string) (*report.Report, error) {
-	ctx := cmd.Context()
-	opts := source.Options{TempDir: os.TempDir()}
-	if f.platform != "" {
-		p, err := source.ParsePlatform(f.platform)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--platform: %w", err)}
-		}
-		opts.Platform = p
-	}
-	img, err := source.Open(ctx, input, opts)
+	e, closeDB, err := f.newEngine(cmd, true)
 	if err != nil {
 		return nil, err
 	}
-	defer img.Close()
-	if ref != "" {
-		repo, tag, digest, err := source.ParseReference(ref)
-		if err != nil {
-			return nil, usageError{fmt.Errorf("--ref: %w", err)}
-		}
-		img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
-	}
-	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
-	eolDir, err := eol.DefaultDir()
+	defer closeDB()
+	o, err := f.observeOptions(cmd, pol, ref)
 	if err != nil {
-		eolDir = ""
+		return nil, err
 	}
-	eolDB, err := eol.Load(eolDir)
-	if err != nil {
-		return nil, fmt.Errorf("loading end-of-life data from %s: %w (run `shipshape db import` again, or remove the directory to use the built-in copy)", eolDir, err)
-	}
-	var obs *probe.Observations
 	if f.probe {
-		if obs, err = runProbe(cmd, img, f.probeOpts); err != nil {
-			return nil, err
+		o.Probe = func(ctx context.Context, img *source.Image) (*probe.Observations, error) {
+			return runProbe(cmd, img, f.probeOpts)
 		}
 	}
-	vdb, noVulns, skipVulns := openVulnDB(cmd, f)
-	if vdb != nil {
-		defer vdb.Close()
-	}
-	var sec *secrets.Scanner
-	if f.secretConfig != "" {
-		if sec, err = secrets.WithConfig(f.secretConfig); err != nil {
-			return nil, usageError{fmt.Errorf("--secret-config: %w", err)}
-		}
-	}
-	supply, err := supplyOptions(cmd, f.supply)
+	fs, err := e.Observe(cmd.Context(), input, o)
 	if err != nil {
 		return nil, err
 	}
-	done := withProgress(cmd.ErrOrStderr(), img.Layers)
-	rep, err := scan.Image(ctx, img, scan.Options{Policy: pol, Limits: lim, EOL: eolDB, Version: Version(), Probe: obs,
-		Vulns: vdb, VulnsUnavailable: noVulns, SkipVulns: skipVulns, Secrets: sec, Supply: supply})
-	done()
+	return e.Judge(cmd.Context(), fs, pol, time.Time{})
+}
+
+// judgeFactsFile judges the facts of --facts; --ref renames the image.
+func judgeFactsFile(cmd *cobra.Command, f checkFlags, pol *policy.Policy) (*report.Report, error) {
+	fs, err := readFactsFile(f.factsFile)
 	if err != nil {
-		var le *imagefs.LayerError
-		if errors.As(err, &le) {
-			return nil, fmt.Errorf("image %q: %w", input, err)
-		}
 		return nil, err
 	}
-	return rep, nil
+	e, closeDB, err := f.newEngine(cmd, true)
+	if err != nil {
+		return nil, err
+	}
+	defer closeDB()
+	var opts []engine.JudgeOption
+	if f.ref != "" {
+		opts = append(opts, engine.WithReference(f.ref))
+	}
+	return e.Judge(cmd.Context(), fs, pol, time.Time{}, opts...)
 }
 
 // output is one rendering of the report: a format and a file ("" is stdout).
@@ -261,17 +236,17 @@ func explainVerdict(rep *report.Report) string {
 	var b strings.Builder
 	b.WriteString(policy.Explain())
 	b.WriteString("This image\n")
-	for _, d := range checks.Dimensions {
+	for _, d := range finding.Dimensions {
 		sc, ok := rep.Verdict.Scores[d]
 		if !ok {
 			continue
 		}
 		var parts []string
 		for _, r := range rep.Results {
-			if r.Check.Dimension != d || r.Status != checks.Fail {
+			if r.Check.Dimension != d || r.Status != finding.Fail {
 				continue
 			}
-			w := checks.Info
+			w := finding.Info
 			for _, f := range r.Findings {
 				w = max(w, f.Severity)
 			}

@@ -310,7 +310,7 @@ func envSkipVulns() bool {
 }
 
 // addVulnFlags adds the vulnerability database flags of commands that judge images.
-func addVulnFlags(fl *pflag.FlagSet, f *checkFlags) {
+func addVulnFlags(fl *pflag.FlagSet, f *imageFlags) {
 	fl.BoolVar(&f.skipVulns, "skip-vulns", envSkipVulns(), "do not evaluate vulnerabilities (SEC-020 is skipped); without it, a missing advisory database fails the gate (env SHIPSHAPE_SKIP_VULNS=1)")
 	fl.StringVar(&f.vulnDir, "vulndb-dir", "", "vulnerability database directory (default: $SHIPSHAPE_VULNDB_DIR, else $XDG_CACHE_HOME/shipshape/vulndb)")
 }
@@ -319,7 +319,7 @@ func addVulnFlags(fl *pflag.FlagSet, f *checkFlags) {
 // the reason when there is none or it cannot be used, and warns on stderr
 // when it is stale. skip is --skip-vulns, or SHIPSHAPE_SKIP_VULNS for the
 // commands without the flag.
-func openVulnDB(cmd *cobra.Command, f checkFlags) (db *vulndb.DB, reason string, skip bool) {
+func openVulnDB(cmd *cobra.Command, f *imageFlags) (db *vulndb.DB, reason string, skip bool) {
 	if f.skipVulns || envSkipVulns() {
 		return nil, "", true
 	}

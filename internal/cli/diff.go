@@ -86,9 +86,7 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 	fl := cmd.Flags()
 	fl.StringVar(&format, "format", "table", "output format: table, json, markdown")
 	fl.StringVarP(&output, "output", "o", "", "write the diff to this file instead of stdout")
-	fl.StringVar(&f.policyFile, "policy", "", "policy file judging both images")
-	fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (default .shipshape-ignore.yaml when it exists)")
-	fl.StringVar(&f.platform, "platform", "", "platform to compare in multi-platform indexes")
+	addImageFlags(fl, &f.imageFlags, true)
 	fl.StringVar(&baseRef, "baseline-ref", "", "the baseline's deployed reference, when read from a file")
 	fl.StringVar(&candRef, "candidate-ref", "", "the candidate's deployed reference, when read from a file")
 	return cmd

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -9,7 +10,8 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/engine"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/report"
@@ -96,12 +98,10 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 					return err
 				}
 			}
-			f.probe = true
-			rep, err := judgeImage(cmd, args[0], f, pol, "")
+			rep, err := probeImage(cmd, args[0], f, pol)
 			if err != nil {
 				return err
 			}
-			onlyFit(rep, pol)
 			if err := writeReport(cmd, rep, f, outs); err != nil {
 				return err
 			}
@@ -115,25 +115,34 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 	addProbeFlags(fl, &f.probeOpts)
 	fl.StringVar(&f.format, "format", "table", "output format")
 	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE, or FORMAT=FILE (repeatable)")
-	fl.StringVar(&f.policyFile, "policy", "", "policy file")
-	fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file")
 	fl.StringVar(&f.failOn, "fail-on", "high", "what fails the run: a severity (high: every measured failure of FIT-001/002/003/007/008/009), or veto")
-	fl.StringVar(&f.platform, "platform", "", "platform to run from a multi-platform index")
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
+	addImageFlags(fl, &f.imageFlags, true)
 	return cmd
 }
 
-// onlyFit keeps the FIT results of a full report and judges them again.
-func onlyFit(rep *report.Report, pol *policy.Policy) {
-	var keep []checks.Result
-	for _, r := range rep.Results {
-		if r.Check.Dimension == checks.Fit {
-			keep = append(keep, r)
-		}
+// probeImage runs the image and judges only the FIT checks: the layers are
+// not read, since nothing of them would be judged.
+func probeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Policy) (*report.Report, error) {
+	e, closeDB, err := f.newEngine(cmd, false)
+	if err != nil {
+		return nil, err
 	}
-	rep.Results = keep
-	rep.Verdict = policy.Evaluate(keep, pol)
+	defer closeDB()
+	o, err := f.observeOptions(cmd, pol, "")
+	if err != nil {
+		return nil, err
+	}
+	o.SkipLayers, o.SkipSupply = true, true
+	o.Probe = func(ctx context.Context, img *source.Image) (*probe.Observations, error) {
+		return runProbe(cmd, img, f.probeOpts)
+	}
+	fs, err := e.Observe(cmd.Context(), input, o)
+	if err != nil {
+		return nil, err
+	}
+	return e.Judge(cmd.Context(), fs, pol, time.Time{}, engine.OnlyDimensions(finding.Fit))
 }
 
 // runProbe loads the image (and the baseline) into the engine and runs the probe.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,20 +10,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/shipshape-dev/shipshape/internal/analyzer"
-	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/sbom"
-	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 func init() { extraCommands = append(extraCommands, newSBOM) }
 
 type sbomFlags struct {
-	format     string
-	output     string
-	platform   string
-	maxEntries int
-	maxLayerGB int64
+	imageFlags
+	format string
+	output string
 }
 
 func newSBOM() *cobra.Command {
@@ -55,9 +49,7 @@ IMAGE takes the same forms as for "shipshape check".`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(sbom.Formats, ", "))
 	fl.StringVarP(&f.output, "output", "o", "", "write the SBOM to this file instead of stdout")
-	fl.StringVar(&f.platform, "platform", "", "platform to read in a multi-platform index, os/arch[/variant] (default: the host's)")
-	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
-	fl.Int64Var(&f.maxLayerGB, "max-layer-size", 0, "stop on a layer larger than this many GiB uncompressed (default 64)")
+	addImageFlags(fl, &f.imageFlags, false)
 	return cmd
 }
 
@@ -65,35 +57,24 @@ func runSBOM(cmd *cobra.Command, input string, f sbomFlags) error {
 	if !slices.Contains(sbom.Formats, f.format) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(sbom.Formats, ", "))}
 	}
-	opts := source.Options{TempDir: os.TempDir()}
-	if f.platform != "" {
-		p, err := source.ParsePlatform(f.platform)
-		if err != nil {
-			return usageError{fmt.Errorf("--platform: %w", err)}
-		}
-		opts.Platform = p
-	}
-	ctx := cmd.Context()
-	img, err := source.Open(ctx, input, opts)
+	e, closeDB, err := f.newEngine(cmd, false)
 	if err != nil {
 		return err
 	}
-	defer img.Close()
-	lim := imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30}
-	done := withProgress(cmd.ErrOrStderr(), img.Layers)
-	res, inv, err := analyzer.Run(ctx, img.Layers, analyzer.Options{Limits: lim, Skip: []string{"secrets"}})
-	done()
+	defer closeDB()
+	o, err := f.observeOptions(cmd, nil, "")
 	if err != nil {
-		var le *imagefs.LayerError
-		if errors.As(err, &le) {
-			return fmt.Errorf("image %q: %w", input, err)
-		}
 		return err
 	}
-	for _, w := range res.Warnings {
+	o.SkipSupply, o.SkipSecrets = true, true
+	fs, err := e.Observe(cmd.Context(), input, o)
+	if err != nil {
+		return err
+	}
+	for _, w := range fs.Warnings {
 		fmt.Fprintf(cmd.ErrOrStderr(), "shipshape: warning: %s\n", w)
 	}
-	in := sbom.Input{Image: img, FS: res.FS, Inv: inv, ToolVersion: Version()}
+	in := sbom.Input{Image: &fs.Image, FS: fs.FS, Inv: fs.Inventory, ToolVersion: Version()}
 	return writeSBOM(cmd.OutOrStdout(), f, in)
 }
 

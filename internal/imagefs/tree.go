@@ -373,3 +373,7 @@ func (t *FS) Glob(pattern string) []string {
 	visit(t.root, 0)
 	return out
 }
+
+// Empty returns a filesystem with only its root, for judging an image whose
+// layers were not read.
+func Empty() *FS { return newFS() }

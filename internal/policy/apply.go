@@ -7,30 +7,18 @@ import (
 	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 )
 
-// Waiver is a finding an exception took out of the verdict. Reports list
-// every waiver: nothing is hidden silently.
-type Waiver struct {
-	Finding checks.Finding `json:"finding"`
-	Reason  string         `json:"reason"`
-	Expires string         `json:"expires,omitempty"`
-	// Rule says which exception it was ("exceptions[2]: check SEC-003, path /usr/bin/su").
-	Rule string `json:"exception"`
-}
-
-// ExpiredException is an exception past its date, no longer applied.
-type ExpiredException struct {
-	Rule    string `json:"exception"`
-	Reason  string `json:"reason"`
-	Expired string `json:"expired"`
-}
-
-// Waivers is what the exceptions did on one image.
-type Waivers struct {
-	Applied []Waiver           `json:"applied,omitempty"`
-	Expired []ExpiredException `json:"expired,omitempty"`
-}
+// Waiver, ExpiredException and Waivers are the model's (package finding).
+type (
+	// Waiver is finding.Waiver.
+	Waiver = finding.Waiver
+	// ExpiredException is finding.ExpiredException.
+	ExpiredException = finding.ExpiredException
+	// Waivers is finding.Waivers.
+	Waivers = finding.Waivers
+)
 
 func (e *Exception) describe() string {
 	var parts []string

@@ -58,7 +58,7 @@ func TestParseErrorsPointAtLineAndKey(t *testing.T) {
 	}
 }
 
-func finding(id, path string, sev checks.Severity, veto bool) checks.Finding {
+func mkFinding(id, path string, sev checks.Severity, veto bool) checks.Finding {
 	return checks.Finding{CheckID: id, Severity: sev, Veto: veto, Title: id + " " + path, Evidence: []checks.Evidence{{Path: path}}}
 }
 
@@ -85,10 +85,10 @@ exceptions:
 		t.Fatal(err)
 	}
 	results := []checks.Result{
-		{Check: checks.Meta{ID: "SEC-003"}, Status: checks.Fail, Findings: []checks.Finding{finding("SEC-003", "/usr/bin/su", checks.Medium, false), finding("SEC-003", "/usr/bin/passwd", checks.Medium, false)}},
-		{Check: checks.Meta{ID: "SEC-007"}, Status: checks.Fail, Findings: []checks.Finding{finding("SEC-007", "/usr/bin/curl", checks.Low, false)}},
-		{Check: checks.Meta{ID: "MNT-005"}, Status: checks.Pass, Findings: []checks.Finding{finding("MNT-005", "", checks.Info, false)}},
-		{Check: checks.Meta{ID: "REL-002"}, Status: checks.Fail, Findings: []checks.Finding{finding("REL-002", "", checks.High, false)}},
+		{Check: checks.Meta{ID: "SEC-003"}, Status: checks.Fail, Findings: []checks.Finding{mkFinding("SEC-003", "/usr/bin/su", checks.Medium, false), mkFinding("SEC-003", "/usr/bin/passwd", checks.Medium, false)}},
+		{Check: checks.Meta{ID: "SEC-007"}, Status: checks.Fail, Findings: []checks.Finding{mkFinding("SEC-007", "/usr/bin/curl", checks.Low, false)}},
+		{Check: checks.Meta{ID: "MNT-005"}, Status: checks.Pass, Findings: []checks.Finding{mkFinding("MNT-005", "", checks.Info, false)}},
+		{Check: checks.Meta{ID: "REL-002"}, Status: checks.Fail, Findings: []checks.Finding{mkFinding("REL-002", "", checks.High, false)}},
 		{Check: checks.Meta{ID: "SEC-020"}, Status: checks.Fail, Findings: []checks.Finding{{CheckID: "SEC-020", Severity: checks.High, Veto: true, Vulnerability: "DSA-1", Aliases: []string{"CVE-2024-0001"}}}},
 	}
 	now := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/signature"
 	"github.com/shipshape-dev/shipshape/internal/supplychain"
 )
@@ -61,19 +62,8 @@ func Default() *Policy {
 // by the highest severity among its findings.
 var Penalties = map[checks.Severity]int{checks.Critical: 40, checks.High: 20, checks.Medium: 10, checks.Low: 3, checks.Info: 0}
 
-// Verdict is the outcome for one image.
-type Verdict struct {
-	Pass bool `json:"pass"`
-	// Vetoes are the veto findings, which fail the image whatever the scores.
-	Vetoes []checks.Finding `json:"vetoes,omitempty"`
-	// Failing are the non-veto findings at or above --fail-on.
-	Failing []checks.Finding `json:"failing,omitempty"`
-	// Scores per dimension (0-100); dimensions with no check run are absent.
-	Scores map[checks.Dimension]int `json:"scores"`
-	Score  int                      `json:"score"`
-	Grade  string                   `json:"grade"`
-	FailOn string                   `json:"fail_on"`
-}
+// Verdict is the model's verdict (finding.Verdict).
+type Verdict = finding.Verdict
 
 // Evaluate judges the results under p.
 func Evaluate(results []checks.Result, p *Policy) Verdict {

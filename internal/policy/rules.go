@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"cel.dev/cel-go/cel"
 
@@ -20,19 +21,11 @@ type CompiledRule struct {
 	prg       cel.Program
 }
 
-var celEnv *cel.Env
-
-func env() (*cel.Env, error) {
-	if celEnv != nil {
-		return celEnv, nil
-	}
-	e, err := cel.NewEnv(cel.Variable("report", cel.MapType(cel.StringType, cel.DynType)))
-	if err != nil {
-		return nil, err
-	}
-	celEnv = e
-	return e, nil
-}
+// env is the CEL environment of every rule, built once; a cel.Env and the
+// programs built from it are safe for concurrent use.
+var env = sync.OnceValues(func() (*cel.Env, error) {
+	return cel.NewEnv(cel.Variable("report", cel.MapType(cel.StringType, cel.DynType)))
+})
 
 func compileRule(r Rule) (*CompiledRule, error) {
 	if !idPattern.MatchString(r.ID) {

@@ -7,9 +7,8 @@ import (
 	"io"
 	"sort"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
-	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
 //go:embed templates/report.html.tmpl
@@ -28,10 +27,10 @@ type htmlData struct {
 	Verdict, Image, Grade, FailOn, Digest, Platform, OS, Version, Policy, Time string
 	Score, Layers, Files, Packages                                             int
 	Scores                                                                     []htmlScore
-	Vetoes, Findings, Vulns                                                    []checks.Finding
-	Dimensions                                                                 []checks.Dimension
+	Vetoes, Findings, Vulns                                                    []finding.Finding
+	Dimensions                                                                 []finding.Dimension
 	Severities                                                                 []string
-	Waivers                                                                    []policy.Waiver
+	Waivers                                                                    []finding.Waiver
 	SBOM                                                                       []inventory.Package
 }
 
@@ -44,13 +43,13 @@ func WriteHTML(w io.Writer, r *Report) error {
 		FailOn: r.Verdict.FailOn, Digest: r.Image.Digest, Platform: r.Image.Platform, Version: r.Tool.Version,
 		Policy: r.Policy.Source + " " + r.Policy.Digest, Time: r.Time.Format("2006-01-02 15:04 MST"),
 		Score: r.Verdict.Score, Layers: len(r.Image.Layers), Files: r.Image.Files, Packages: r.Summary.Packages,
-		Vetoes: r.Verdict.Vetoes, Dimensions: checks.Dimensions, Waivers: r.Exceptions.Applied, SBOM: r.Summary.PackageList,
+		Vetoes: r.Verdict.Vetoes, Dimensions: finding.Dimensions, Waivers: r.Exceptions.Applied, SBOM: r.Summary.PackageList,
 		Severities: []string{"critical", "high", "medium", "low", "info"},
 	}
 	if r.Image.OS != nil {
 		d.OS = firstNonEmpty(r.Image.OS.PrettyName, r.Image.OS.ID+" "+r.Image.OS.VersionID)
 	}
-	for _, dim := range checks.Dimensions {
+	for _, dim := range finding.Dimensions {
 		sc, ok := r.Verdict.Scores[dim]
 		if !ok {
 			continue

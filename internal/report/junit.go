@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 )
 
 type junitSuites struct {
@@ -60,7 +60,7 @@ type junitSkipped struct {
 func WriteJUnit(w io.Writer, r *Report) error {
 	image := firstNonEmpty(r.Image.Reference, r.Image.Input)
 	all := junitSuites{Name: "shipshape " + image, Time: fmt.Sprintf("%.3f", r.Duration)}
-	for _, d := range checks.Dimensions {
+	for _, d := range finding.Dimensions {
 		s := junitSuite{Name: "shipshape." + string(d), Properties: []junitProperty{
 			{"image", image}, {"digest", r.Image.Digest}, {"verdict", verdictWord(r.Verdict.Pass)}, {"grade", r.Verdict.Grade}, {"policy", r.Policy.Digest},
 		}}
@@ -70,8 +70,8 @@ func WriteJUnit(w io.Writer, r *Report) error {
 			}
 			c := junitCase{Name: res.Check.ID + " " + res.Check.Title, Classname: "shipshape." + string(d), Time: "0"}
 			switch res.Status {
-			case checks.Fail:
-				worst, veto := checks.Info, false
+			case finding.Fail:
+				worst, veto := finding.Info, false
 				var b strings.Builder
 				for _, f := range res.Findings {
 					worst = max(worst, f.Severity)
@@ -90,10 +90,10 @@ func WriteJUnit(w io.Writer, r *Report) error {
 				}
 				c.Failure = &junitProblem{Message: fmt.Sprintf("%d finding(s), worst %s: %s", len(res.Findings), worst, res.Findings[0].Title), Type: kind, Text: b.String()}
 				s.Failures++
-			case checks.Errored:
+			case finding.Errored:
 				c.Error = &junitProblem{Message: firstLine(res.Note), Type: "error", Text: res.Note}
 				s.Errors++
-			case checks.Skipped:
+			case finding.Skipped:
 				c.Skipped = &junitSkipped{Message: res.Note}
 				s.Skipped++
 			default:

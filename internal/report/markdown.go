@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 )
 
 // mdTop is how many findings the summary lists before the details.
@@ -31,7 +31,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 		fmt.Fprintf(&b, " · %s", firstNonEmpty(r.Image.OS.PrettyName, r.Image.OS.ID))
 	}
 	b.WriteString("\n\n| Dimension | Score |\n|---|---|\n")
-	for _, d := range checks.Dimensions {
+	for _, d := range finding.Dimensions {
 		if sc, ok := r.Verdict.Scores[d]; ok {
 			fmt.Fprintf(&b, "| %s | %d |\n", d, sc)
 		}
@@ -48,11 +48,11 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			mdFinding(&b, f)
 		}
 	}
-	var all []checks.Finding
+	var all []finding.Finding
 	for _, res := range r.Results {
-		if res.Status == checks.Fail {
+		if res.Status == finding.Fail {
 			for _, f := range res.Findings {
-				if !f.Veto && f.Severity > checks.Info {
+				if !f.Veto && f.Severity > finding.Info {
 					all = append(all, f)
 				}
 			}
@@ -69,18 +69,18 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 			mdFinding(&b, f)
 		}
 	}
-	for _, d := range checks.Dimensions {
+	for _, d := range finding.Dimensions {
 		var rows []string
 		for _, res := range r.Results {
 			if res.Check.Dimension != d {
 				continue
 			}
 			switch res.Status {
-			case checks.Fail:
+			case finding.Fail:
 				for _, f := range res.Findings {
 					rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", f.Severity, f.CheckID, mdCell(f.Title), mdCell(evidenceLine(f))))
 				}
-			case checks.Errored, checks.Skipped:
+			case finding.Errored, finding.Skipped:
 				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %s |", res.Status, res.Check.ID, mdCell(res.Check.Title), mdCell(firstLine(res.Note))))
 			}
 		}
@@ -104,7 +104,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	return err
 }
 
-func mdFinding(b *strings.Builder, f checks.Finding) {
+func mdFinding(b *strings.Builder, f finding.Finding) {
 	veto := ""
 	if f.Veto {
 		veto = " **VETO**"
@@ -116,7 +116,7 @@ func mdFinding(b *strings.Builder, f checks.Finding) {
 	b.WriteString("\n")
 }
 
-func evidenceLine(f checks.Finding) string {
+func evidenceLine(f finding.Finding) string {
 	var parts []string
 	for _, e := range f.Evidence {
 		if s := e.String(); s != "" {

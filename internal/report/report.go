@@ -4,12 +4,12 @@ package report
 import (
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
-	"github.com/shipshape-dev/shipshape/internal/policy"
 )
 
 // Schema identifies the JSON report format; it changes only with incompatible changes.
@@ -96,18 +96,18 @@ type Summary struct {
 
 // Report is the whole result of judging one image.
 type Report struct {
-	Schema  string          `json:"schema"`
-	Tool    Tool            `json:"tool"`
-	Time    time.Time       `json:"time"`
-	Image   Image           `json:"image"`
-	Verdict policy.Verdict  `json:"verdict"`
-	Policy  PolicyInfo      `json:"policy"`
-	Data    DataInfo        `json:"data"`
-	Results []checks.Result `json:"results"`
+	Schema  string           `json:"schema"`
+	Tool    Tool             `json:"tool"`
+	Time    time.Time        `json:"time"`
+	Image   Image            `json:"image"`
+	Verdict finding.Verdict  `json:"verdict"`
+	Policy  PolicyInfo       `json:"policy"`
+	Data    DataInfo         `json:"data"`
+	Results []finding.Result `json:"results"`
 	// Exceptions lists every finding an exception waived, and the exceptions that expired.
-	Exceptions policy.Waivers `json:"exceptions"`
-	Summary    Summary        `json:"inventory"`
-	Warnings   []string       `json:"warnings,omitempty"`
+	Exceptions finding.Waivers `json:"exceptions"`
+	Summary    Summary         `json:"inventory"`
+	Warnings   []string        `json:"warnings,omitempty"`
 	// Duration is how long the judgement took, in seconds.
 	Duration float64 `json:"duration_seconds"`
 }
@@ -129,4 +129,17 @@ func Model(r *Report) (map[string]any, error) {
 	var m map[string]any
 	err = json.Unmarshal(data, &m)
 	return m, err
+}
+
+// Repository returns the image's reference without its tag or digest, the
+// identity under which findings are tracked across versions.
+func (i Image) Repository() string {
+	ref := i.Reference
+	if at := strings.Index(ref, "@"); at >= 0 {
+		ref = ref[:at]
+	}
+	if c := strings.LastIndex(ref, ":"); c > strings.LastIndex(ref, "/") {
+		ref = ref[:c]
+	}
+	return ref
 }

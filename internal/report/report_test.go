@@ -17,10 +17,11 @@ import (
 	"github.com/joshdk/go-junit"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
+	"github.com/shipshape-dev/shipshape/internal/engine"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/scan"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
@@ -47,7 +48,11 @@ func sample(t *testing.T) *report.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := scan.Image(context.Background(), opened, scan.Options{Now: now, Policy: pol, Version: "test", SkipVulns: true})
+	e, err := engine.New(engine.Deps{Version: "test", SkipVulns: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Scan(context.Background(), opened, engine.ObserveOptions{}, pol, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,6 +128,30 @@ func TestSARIFValidatesAgainstSchema(t *testing.T) {
 		if *r.RuleID == "SEC-003" && strings.Contains(*r.Message.Text, "/usr/bin/passwd") {
 			t.Error("a waived finding must not be a SARIF result")
 		}
+	}
+	// One SARIF result per reported finding (info findings are not results),
+	// each with its own fingerprint: no duplicates.
+	want := 0
+	for _, res := range rep.Results {
+		if res.Status != finding.Fail {
+			continue
+		}
+		for _, f := range res.Findings {
+			if f.Severity > finding.Info || f.Veto {
+				want++
+			}
+		}
+	}
+	if len(run.Results) != want {
+		t.Errorf("SARIF has %d results for %d findings", len(run.Results), want)
+	}
+	seen := map[string]bool{}
+	for _, r := range run.Results {
+		fp := r.PartialFingerprints["shipshapeFinding/v2"]
+		if fp == "" || seen[fp] {
+			t.Errorf("result %s: fingerprint %q missing or repeated", *r.RuleID, fp)
+		}
+		seen[fp] = true
 	}
 	for _, rule := range run.Tool.Driver.Rules {
 		if rule.Help == nil || rule.Help.Markdown == nil || rule.ShortDescription == nil {

@@ -9,17 +9,17 @@ import (
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 )
 
 // securitySeverity is the number GitHub code scanning ranks security alerts by.
-var securitySeverity = map[checks.Severity]string{checks.Critical: "9.5", checks.High: "8.0", checks.Medium: "5.5", checks.Low: "3.0", checks.Info: "0.0"}
+var securitySeverity = map[finding.Severity]string{finding.Critical: "9.5", finding.High: "8.0", finding.Medium: "5.5", finding.Low: "3.0", finding.Info: "0.0"}
 
-func sarifLevel(f checks.Finding) string {
+func sarifLevel(f finding.Finding) string {
 	switch {
-	case f.Veto || f.Severity >= checks.High:
+	case f.Veto || f.Severity >= finding.High:
 		return "error"
-	case f.Severity == checks.Medium:
+	case f.Severity == finding.Medium:
 		return "warning"
 	}
 	return "note"
@@ -46,18 +46,19 @@ func BuildSARIF(r *Report) *sarif.Report {
 			WithHelpURI("https://github.com/shipshape-dev/shipshape/blob/main/docs/checks.md#" + strings.ToLower(m.ID))
 		props := sarif.NewPropertyBag().Add("precision", "very-high").Add("security-severity", securitySeverity[m.Severity])
 		props.AddTag(string(m.Dimension))
-		if m.Dimension == checks.Compliance {
+		if m.Dimension == finding.Compliance {
 			props.AddTag("security")
 		}
 		rule.WithProperties(props)
-		if res.Status != checks.Fail {
+		if res.Status != finding.Fail {
 			continue
 		}
 		for _, f := range res.Findings {
-			if f.Severity == checks.Info && !f.Veto {
+			if f.Severity == finding.Info && !f.Veto {
 				continue
 			}
-			run.AddResult(sarifResult(run, f, target, r))
+			// CreateResultForRule (in sarifResult) already adds the result to the run.
+			sarifResult(run, f, target, r)
 		}
 	}
 	rep := sarif.NewReport()
@@ -65,7 +66,7 @@ func BuildSARIF(r *Report) *sarif.Report {
 	return rep
 }
 
-func sarifResult(run *sarif.Run, f checks.Finding, target string, r *Report) *sarif.Result {
+func sarifResult(run *sarif.Run, f finding.Finding, target string, r *Report) *sarif.Result {
 	uri, line := target, 1
 	var extra []string
 	for _, e := range f.Evidence {
@@ -90,12 +91,16 @@ func sarifResult(run *sarif.Run, f checks.Finding, target string, r *Report) *sa
 	loc := sarif.NewPhysicalLocation().
 		WithArtifactLocation(sarif.NewSimpleArtifactLocation(uri)).
 		WithRegion(sarif.NewRegion().WithStartLine(line))
-	sum := sha256.Sum256([]byte(f.CheckID + "\x00" + f.Title + "\x00" + r.Image.Reference))
+	fp := f.Fingerprint
+	if fp == "" {
+		fp = f.ComputeFingerprint()
+	}
+	sum := sha256.Sum256([]byte(firstNonEmpty(r.Image.Repository(), r.Image.Input) + "\x00" + fp))
 	res := run.CreateResultForRule(f.CheckID).
 		WithLevel(sarifLevel(f)).
 		WithMessage(sarif.NewTextMessage(msg)).
 		WithLocations([]*sarif.Location{sarif.NewLocationWithPhysicalLocation(loc)}).
-		WithPartialFingerprints(map[string]string{"shipshapeFinding/v1": hex.EncodeToString(sum[:16])})
+		WithPartialFingerprints(map[string]string{"shipshapeFinding/v2": hex.EncodeToString(sum[:16])})
 	props := sarif.NewPropertyBag().Add("severity", f.Severity.String()).Add("veto", f.Veto).Add("image", r.Image.Reference)
 	if r.Image.Digest != "" {
 		props.Add("image_digest", r.Image.Digest)

@@ -6,13 +6,13 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/finding"
 )
 
 // TableOptions tune the human-readable rendering.
 type TableOptions struct {
 	Color bool
-	// Verbose also lists passed and skipped checks.
+	// Verbose also lists passed and skipped finding.
 	Verbose bool
 	// MaxEvidence bounds the findings shown per check (0 means 10).
 	MaxFindings int
@@ -27,18 +27,18 @@ func colors(on bool) palette {
 	return palette{"\x1b[31m", "\x1b[33m", "\x1b[32m", "\x1b[2m", "\x1b[1m", "\x1b[0m"}
 }
 
-func (p palette) sev(s checks.Severity) string {
+func (p palette) sev(s finding.Severity) string {
 	switch s {
-	case checks.Critical, checks.High:
+	case finding.Critical, finding.High:
 		return p.red
-	case checks.Medium, checks.Low:
+	case finding.Medium, finding.Low:
 		return p.yellow
 	}
 	return p.dim
 }
 
 // WriteTable writes the report for people: verdict, vetoes first, then each
-// dimension with its score and failing checks.
+// dimension with its score and failing finding.
 func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 	c := colors(o.Color)
 	if o.MaxFindings == 0 {
@@ -79,8 +79,8 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 			writeFinding(&b, c, f, "  ")
 		}
 	}
-	for _, d := range checks.Dimensions {
-		var rs []checks.Result
+	for _, d := range finding.Dimensions {
+		var rs []finding.Result
 		for _, res := range r.Results {
 			if res.Check.Dimension == d {
 				rs = append(rs, res)
@@ -98,7 +98,7 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 		sort.SliceStable(rs, func(i, j int) bool { return worst(rs[i]) > worst(rs[j]) })
 		for _, res := range rs {
 			switch res.Status {
-			case checks.Pass:
+			case finding.Pass:
 				if len(res.Findings) > 0 { // info observations
 					for _, f := range res.Findings {
 						fmt.Fprintf(&b, "  %s%-8s%s %-7s %s\n", c.dim, "info", c.reset, res.Check.ID, f.Title)
@@ -106,13 +106,13 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 				} else if o.Verbose {
 					fmt.Fprintf(&b, "  %s%-8s%s %-7s %s\n", c.green, "pass", c.reset, res.Check.ID, res.Check.Title)
 				}
-			case checks.Skipped:
+			case finding.Skipped:
 				if o.Verbose {
 					fmt.Fprintf(&b, "  %s%-8s %-7s %s: %s%s\n", c.dim, "skipped", res.Check.ID, res.Check.Title, res.Note, c.reset)
 				}
-			case checks.Errored:
+			case finding.Errored:
 				fmt.Fprintf(&b, "  %s%-8s%s %-7s %s: %s\n", c.red, "error", c.reset, res.Check.ID, res.Check.Title, firstLine(res.Note))
-			case checks.Fail:
+			case finding.Fail:
 				lastFix := ""
 				for i, f := range res.Findings {
 					if i == o.MaxFindings {
@@ -149,7 +149,7 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 	return err
 }
 
-func writeFinding(b *strings.Builder, c palette, f checks.Finding, indent string) {
+func writeFinding(b *strings.Builder, c palette, f finding.Finding, indent string) {
 	veto := ""
 	if f.Veto {
 		veto = c.red + " VETO" + c.reset
@@ -160,14 +160,14 @@ func writeFinding(b *strings.Builder, c palette, f checks.Finding, indent string
 			fmt.Fprintf(b, "%s%s         evidence: %s%s\n", indent, c.dim, s, c.reset)
 		}
 	}
-	if f.Remediation != "" && f.Severity > checks.Info {
+	if f.Remediation != "" && f.Severity > finding.Info {
 		fmt.Fprintf(b, "%s%s         fix: %s%s\n", indent, c.dim, f.Remediation, c.reset)
 	}
 }
 
 // worst orders results: failing checks by their highest severity, then the rest.
-func worst(r checks.Result) int {
-	if r.Status != checks.Fail {
+func worst(r finding.Result) int {
+	if r.Status != finding.Fail {
 		return -1
 	}
 	w := 0

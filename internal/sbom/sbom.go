@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shipshape-dev/shipshape/internal/facts"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/inventory"
-	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 // Formats are the output formats, as named on the command line.
@@ -22,7 +22,7 @@ var Formats = []string{"cyclonedx-json", "spdx-json", "json", "table"}
 // Input is what a document is made from: the opened image, its final
 // filesystem (for the layers) and the inventory of one analyzer run.
 type Input struct {
-	Image *source.Image
+	Image *facts.Image
 	FS    *imagefs.FS
 	Inv   *inventory.Inventory
 	// ToolVersion is shipshape's version, recorded as the document's creator.

@@ -13,6 +13,7 @@ import (
 	spdxjson "github.com/spdx/tools-golang/json"
 
 	"github.com/shipshape-dev/shipshape/internal/analyzer"
+	"github.com/shipshape-dev/shipshape/internal/facts"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/sbom"
 	"github.com/shipshape-dev/shipshape/internal/sbom/sbomtest"
@@ -54,7 +55,8 @@ func input(t *testing.T) sbom.Input {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sbom.Input{Image: opened, FS: res.FS, Inv: inv, ToolVersion: "test", Now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
+	desc := facts.Describe(opened)
+	return sbom.Input{Image: &desc, FS: res.FS, Inv: inv, ToolVersion: "test", Now: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)}
 }
 
 func write(t *testing.T, format string, in sbom.Input) []byte {

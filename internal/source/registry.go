@@ -51,7 +51,10 @@ func openRegistry(ctx context.Context, s string, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	ropts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	ropts := append([]remote.Option{remote.WithContext(ctx)}, opts.Remote...)
+	if opts.Remote == nil {
+		ropts = append(ropts, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
 	desc, err := remote.Get(ref, ropts...)
 	if err != nil {
 		return nil, fmt.Errorf("fetching manifest from %s: %w (check the name, your network and `docker login`)", ref.Context().RegistryStr(), err)

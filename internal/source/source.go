@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 )
@@ -40,6 +41,9 @@ type Options struct {
 	Platform *v1.Platform
 	// TempDir holds the archive of an image saved from the Docker engine while it is read.
 	TempDir string
+	// Remote are go-containerregistry options for registries (transport,
+	// keychain); nil means the Docker config's credentials and helpers.
+	Remote []remote.Option
 }
 
 // Image is an opened image, ready to be walked.
