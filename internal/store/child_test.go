@@ -1,0 +1,5 @@
+package store
+
+const childEnv = "SHIPSHAPE_STORE_CHILD"
+
+func runChild(role string) int { return 2 }
