@@ -101,13 +101,14 @@ type ImageSummary struct {
 	EvaluatedAt  time.Time
 }
 
-// Sort orders: nullable columns are COALESCEd so both backends order alike.
+// Sort orders: one direction per order so that an index can serve it, and
+// nullable columns COALESCEd so both backends order alike.
 var imageSorts = map[string]string{
-	"":           "i.updated_at DESC, i.digest",
-	"updated":    "i.updated_at DESC, i.digest",
+	"":           "i.updated_at DESC, i.digest DESC",
+	"updated":    "i.updated_at DESC, i.digest DESC",
 	"repository": "i.repository, i.tag, i.digest",
-	"evaluated":  "COALESCE(e.evaluated_at, 0) DESC, i.digest",
-	"grade":      "COALESCE(e.grade, '') , i.digest",
+	"evaluated":  "COALESCE(e.evaluated_at, 0) DESC, i.digest DESC",
+	"grade":      "COALESCE(e.grade, ''), i.digest",
 	"score":      "COALESCE(e.score, 0), i.digest",
 }
 
@@ -120,11 +121,14 @@ func (r *reader) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary,
 	}
 	var where []string
 	var args []any
+	countFrom := " FROM image i"
 	switch f.State {
 	case "":
 	case "none":
+		countFrom += " LEFT JOIN approval a ON a.image_digest = i.digest"
 		where = append(where, "a.state IS NULL")
 	default:
+		countFrom += " JOIN approval a ON a.image_digest = i.digest"
 		where = append(where, "a.state = ?")
 		args = append(args, f.State)
 	}
@@ -133,21 +137,23 @@ func (r *reader) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary,
 		args = append(args, f.Repository)
 	}
 	if f.Check != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM evaluation_finding f WHERE f.check_id = ? AND f.evaluation_id = i.latest_evaluation_id)")
+		where = append(where, "i.latest_evaluation_id IN (SELECT f.evaluation_id FROM evaluation_finding f WHERE f.check_id = ?)")
 		args = append(args, f.Check)
 	}
 	if f.Advisory != "" {
-		where = append(where, "EXISTS (SELECT 1 FROM evaluation_finding f WHERE f.advisory = ? AND f.evaluation_id = i.latest_evaluation_id)")
+		where = append(where, "i.latest_evaluation_id IN (SELECT f.evaluation_id FROM evaluation_finding f WHERE f.advisory = ?)")
 		args = append(args, f.Advisory)
 	}
 	from := ` FROM image i
 		LEFT JOIN approval a ON a.image_digest = i.digest
 		LEFT JOIN evaluation e ON e.id = i.latest_evaluation_id`
 	if len(where) > 0 {
-		from += " WHERE " + strings.Join(where, " AND ")
+		cond := " WHERE " + strings.Join(where, " AND ")
+		from += cond
+		countFrom += cond
 	}
 	var total int
-	if err := r.queryRow(ctx, "SELECT COUNT(*)"+from, args...).Scan(&total); err != nil {
+	if err := r.queryRow(ctx, "SELECT COUNT(*)"+countFrom, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("store: count images: %w", err)
 	}
 	limit := f.Limit

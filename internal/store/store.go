@@ -144,6 +144,16 @@ func redact(dsn string) string {
 	return u.String()
 }
 
+// Analyze refreshes the query planner's statistics (ANALYZE on PostgreSQL,
+// PRAGMA optimize on SQLite). Cheap; worth running after bulk imports and from
+// the daily sweep.
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, s.d.analyze); err != nil {
+		return fmt.Errorf("store: analyze: %w", err)
+	}
+	return nil
+}
+
 // Backend is "sqlite" or "postgres".
 func (s *Store) Backend() string { return s.d.name }
 

@@ -15,9 +15,10 @@ CREATE TABLE image (
     created_at           BIGINT NOT NULL,
     updated_at           BIGINT NOT NULL
 );
-CREATE INDEX image_repository ON image (repository, tag);
+CREATE INDEX image_repository ON image (repository, tag, digest);
 CREATE INDEX image_index_digest ON image (index_digest);
-CREATE INDEX image_updated ON image (updated_at);
+CREATE INDEX image_updated ON image (updated_at, digest);
+CREATE INDEX image_latest_evaluation ON image (latest_evaluation_id);
 
 CREATE TABLE evaluation (
     id            {{ID}},
