@@ -47,6 +47,9 @@ type QueueConfig struct {
 	// MaxAttempts before a job is discarded and kept visible with its errors
 	// (default 10).
 	MaxAttempts int
+	// KeepFailed is how long discarded (failed for good) jobs stay listed
+	// with their errors (default 30 days).
+	KeepFailed time.Duration
 	// PollInterval is how often idle workers look for jobs (default 1 s;
 	// PostgreSQL through database/sql has no LISTEN/NOTIFY).
 	PollInterval time.Duration
@@ -110,6 +113,8 @@ func newQueue(ctx context.Context, s *Store, c QueueConfig, logger *slog.Logger)
 		FetchPollInterval:      cmpOr(c.PollInterval, time.Second),
 		FetchCooldown:          min(100*time.Millisecond, cmpOr(c.PollInterval, time.Second)),
 		LeaderElectionDisabled: c.LeaderElectionDisabled,
+		// A failed job stays visible, with its errors, for a month.
+		DiscardedJobRetentionPeriod: cmpOr(c.KeepFailed, 30*24*time.Hour),
 		// PostgreSQL through database/sql cannot LISTEN; poll on both.
 		PollOnly: true,
 	}
