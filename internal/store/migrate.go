@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/riverqueue/river/rivermigrate"
 )
 
 //go:embed migrations/*.sql
@@ -70,38 +72,32 @@ func (s *Store) Version(ctx context.Context) (int, error) {
 	return v, err
 }
 
-// migrate applies the pending migrations, one transaction per version, and
-// refuses a database newer than this binary.
+// migrate applies the pending migrations of this package, in one
+// transaction, and then River's, under the dialect's migration lock so that
+// processes starting together migrate once. On SQLite River's join the same
+// transaction. It refuses a database newer than this binary.
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
 	}
-	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_version: %w", err)
+	riverMigrator, err := rivermigrate.New(s.riverDriver, &rivermigrate.Config{Logger: s.logger})
+	if err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
 	}
-	for {
-		applied, err := s.migrateOne(ctx, ms)
+	if s.d.lockMigrations != nil {
+		unlock, err := s.d.lockMigrations(ctx, s.db)
 		if err != nil {
-			return err
+			return fmt.Errorf("store: lock migrations: %w", err)
 		}
-		if !applied {
-			return nil
-		}
+		defer unlock()
 	}
-}
-
-// migrateOne applies the next pending migration, if any, under the dialect's
-// migration lock, so concurrent starts apply each version once.
-func (s *Store) migrateOne(ctx context.Context, ms []migration) (applied bool, err error) {
 	err = s.Tx(ctx, func(tx *Tx) error {
-		if s.d.lockMigrations != "" {
-			if _, err := tx.exec(ctx, s.d.lockMigrations); err != nil {
-				return fmt.Errorf("store: lock schema_version: %w", err)
-			}
+		if _, err := tx.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at BIGINT NOT NULL)`); err != nil {
+			return fmt.Errorf("store: create schema_version: %w", err)
 		}
 		var current int
 		if err := tx.queryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&current); err != nil {
@@ -111,23 +107,31 @@ func (s *Store) migrateOne(ctx context.Context, ms []migration) (applied bool, e
 			return fmt.Errorf("%w: the database is at schema version %d, this shipshape knows versions up to %d; upgrade shipshape (or restore a backup made before the upgrade)",
 				ErrSchemaTooNew, current, len(ms))
 		}
-		if current == len(ms) {
-			return nil
-		}
-		m := ms[current]
-		for _, stmt := range splitStatements(s.d.schema(m.sql)) {
-			if _, err := tx.exec(ctx, stmt); err != nil {
-				return fmt.Errorf("store: migration %04d_%s: %w\n%s", m.version, m.name, err, stmt)
+		for _, m := range ms[current:] {
+			for _, stmt := range splitStatements(s.d.schema(m.sql)) {
+				if _, err := tx.exec(ctx, stmt); err != nil {
+					return fmt.Errorf("store: migration %04d_%s: %w\n%s", m.version, m.name, err, stmt)
+				}
+			}
+			if _, err := tx.exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
+				m.version, m.name, micros(time.Now())); err != nil {
+				return fmt.Errorf("store: record migration %d: %w", m.version, err)
 			}
 		}
-		if _, err := tx.exec(ctx, `INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, micros(time.Now())); err != nil {
-			return fmt.Errorf("store: record migration %d: %w", m.version, err)
+		if s.d.riverMigrationsInTx {
+			if _, err := riverMigrator.MigrateTx(ctx, tx.tx, rivermigrate.DirectionUp, nil); err != nil {
+				return fmt.Errorf("store: river migrations: %w", err)
+			}
 		}
-		applied = true
 		return nil
 	})
-	return applied, err
+	if err != nil || s.d.riverMigrationsInTx {
+		return err
+	}
+	if _, err := riverMigrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("store: river migrations: %w", err)
+	}
+	return nil
 }
 
 // splitStatements splits a migration file on semicolons that end a line,

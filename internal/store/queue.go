@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -93,15 +92,8 @@ type Queue struct {
 	canRun bool
 }
 
-func newQueue(ctx context.Context, s *Store, c QueueConfig, logger *slog.Logger) (*Queue, error) {
-	driver := s.d.newRiverDriver(s.db)
-	m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: logger})
-	if err != nil {
-		return nil, fmt.Errorf("store: river migrations: %w", err)
-	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return nil, fmt.Errorf("store: river migrations: %w", err)
-	}
+func newQueue(s *Store, c QueueConfig, logger *slog.Logger) (*Queue, error) {
+	driver := s.riverDriver
 	cfg := &river.Config{
 		ID:                     c.ID,
 		Logger:                 logger,

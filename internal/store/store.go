@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river/riverdriver"
+
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 )
@@ -27,6 +29,8 @@ type Store struct {
 	d      *dialect
 	queue  *Queue
 	logger *slog.Logger
+
+	riverDriver riverdriver.Driver[*sql.Tx]
 }
 
 type options struct {
@@ -67,7 +71,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{reader: reader{q: db, d: d}, db: db, d: d, logger: o.logger}
+	s := &Store{reader: reader{q: db, d: d}, db: db, d: d, logger: o.logger, riverDriver: d.newRiverDriver(db)}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", redact(dsn), err)
@@ -76,7 +80,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	q, err := newQueue(ctx, s, o.queue, o.logger)
+	q, err := newQueue(s, o.queue, o.logger)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -123,6 +127,7 @@ func openDB(dsn string, maxConns int) (*sql.DB, *dialect, error) {
 		if maxConns <= 0 {
 			maxConns = 20
 		}
+		maxConns = max(maxConns, 2) // migrating holds a lock on one connection
 		db.SetMaxOpenConns(maxConns)
 		db.SetMaxIdleConns(maxConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)

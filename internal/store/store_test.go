@@ -426,3 +426,30 @@ func TestListImages(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentOpen: several processes starting together on a fresh
+// database migrate it once, without errors.
+func TestConcurrentOpen(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := ctxT(t)
+		errs := make(chan error, 4)
+		for i := 0; i < 4; i++ {
+			go func() {
+				s, err := Open(ctx, dsn)
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			}()
+		}
+		for i := 0; i < 4; i++ {
+			if err := <-errs; err != nil {
+				t.Errorf("concurrent Open: %v", err)
+			}
+		}
+		s := openStore(t, dsn)
+		if v, err := s.Version(ctx); err != nil || v != SchemaVersion() {
+			t.Errorf("version %d, %v", v, err)
+		}
+	})
+}
