@@ -144,13 +144,17 @@ func (r *reader) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary,
 		where = append(where, "i.latest_evaluation_id IN (SELECT f.evaluation_id FROM evaluation_finding f WHERE f.advisory = ?)")
 		args = append(args, f.Advisory)
 	}
-	from := ` FROM image i
-		LEFT JOIN approval a ON a.image_digest = i.digest
-		LEFT JOIN evaluation e ON e.id = i.latest_evaluation_id`
+	// The page is cut on the image table (joined only to what the filter and
+	// the order need), then the page's rows are joined to their approval and
+	// latest evaluation.
+	pageFrom := countFrom
+	if strings.Contains(order, "e.") {
+		pageFrom += " LEFT JOIN evaluation e ON e.id = i.latest_evaluation_id"
+	}
 	if len(where) > 0 {
 		cond := " WHERE " + strings.Join(where, " AND ")
-		from += cond
 		countFrom += cond
+		pageFrom += cond
 	}
 	var total int
 	if err := r.queryRow(ctx, "SELECT COUNT(*)"+countFrom, args...).Scan(&total); err != nil {
@@ -162,8 +166,12 @@ func (r *reader) ListImages(ctx context.Context, f ImageFilter) ([]ImageSummary,
 	}
 	limit = min(limit, 1000)
 	rows, err := r.query(ctx, `SELECT `+imageColumns+`, COALESCE(a.state, ''), e.id, COALESCE(e.verdict, ''),
-		COALESCE(e.grade, ''), COALESCE(e.score, 0), e.evaluated_at`+from+
-		" ORDER BY "+order+" LIMIT ? OFFSET ?", append(args, limit, max(f.Offset, 0))...)
+		COALESCE(e.grade, ''), COALESCE(e.score, 0), e.evaluated_at
+		FROM (SELECT i.digest`+pageFrom+" ORDER BY "+order+` LIMIT ? OFFSET ?) page
+		JOIN image i ON i.digest = page.digest
+		LEFT JOIN approval a ON a.image_digest = i.digest
+		LEFT JOIN evaluation e ON e.id = i.latest_evaluation_id
+		ORDER BY `+order, append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: list images: %w", err)
 	}
