@@ -264,27 +264,37 @@ type sweepArgs struct{}
 
 func (sweepArgs) Kind() string { return "test_sweep" }
 
-// TestPeriodicDaily: the daily sweep hook enqueues on the leader (RunOnStart)
-// and the job runs once.
+// TestPeriodicDaily: the daily sweep hook enqueues on the elected leader only
+// (RunOnStart here): with two clients serving one database, and the job not
+// made unique, it runs once.
 func TestPeriodicDaily(t *testing.T) {
 	eachBackend(t, func(t *testing.T, dsn string) {
 		var runs atomic.Int32
-		cfg := fastQueue()
-		AddWorker(&cfg, river.WorkFunc(func(ctx context.Context, job *river.Job[sweepArgs]) error {
-			runs.Add(1)
-			return nil
-		}))
-		cfg.PeriodicJobs = []*river.PeriodicJob{Daily("daily-sweep", 3, 0, func() (river.JobArgs, *river.InsertOpts) {
-			return sweepArgs{}, OnBulk(24 * time.Hour)
-		}, true)}
-		s := openStore(t, dsn, WithQueue(cfg))
-		if err := s.Queue().Start(ctxT(t)); err != nil {
-			t.Fatal(err)
+		var stores []*Store
+		for i := 0; i < 2; i++ {
+			cfg := fastQueue()
+			AddWorker(&cfg, river.WorkFunc(func(ctx context.Context, job *river.Job[sweepArgs]) error {
+				runs.Add(1)
+				return nil
+			}))
+			cfg.PeriodicJobs = []*river.PeriodicJob{Daily("daily-sweep", 3, 0, func() (river.JobArgs, *river.InsertOpts) {
+				return sweepArgs{}, OnBulk(0)
+			}, true)}
+			stores = append(stores, openStore(t, dsn, WithQueue(cfg)))
+		}
+		for _, s := range stores {
+			if err := s.Queue().Start(ctxT(t)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		waitFor(t, 30*time.Second, "the periodic job", func() bool { return runs.Load() >= 1 })
-		time.Sleep(300 * time.Millisecond)
+		time.Sleep(2 * time.Second) // a second leader would have enqueued by now
 		if runs.Load() != 1 {
 			t.Errorf("ran %d times", runs.Load())
+		}
+		jobs, err := stores[0].Queue().Jobs(ctxT(t), JobFilter{Kind: "test_sweep"})
+		if err != nil || len(jobs) != 1 {
+			t.Errorf("sweep jobs: %+v, %v", jobs, err)
 		}
 	})
 	next := dailyAt{3, 0}.Next(time.Date(2026, 1, 1, 3, 0, 0, 0, time.UTC))
