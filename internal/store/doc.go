@@ -11,10 +11,14 @@
 // binary columns, migration locking, the River driver) lives in dialect.go.
 // Queries are plain SQL written once with `?` placeholders.
 //
-// The schema is versioned: migrations/NNNN_name.sql are applied in order on
-// Open, each in its own transaction, and recorded in schema_version. A database
-// whose version is newer than this binary knows is refused (ErrSchemaTooNew).
-// River's own tables are migrated by rivermigrate on Open as well.
+// The schema is versioned: the pending migrations/NNNN_name.sql are applied in
+// order on Open, in one transaction, and recorded in schema_version; processes
+// starting together migrate once. A database whose version is newer than this
+// binary knows is refused (ErrSchemaTooNew). River's own tables are migrated
+// by rivermigrate on Open as well.
+//
+// On SQLite the store has one connection: inside a Tx callback, use the Tx's
+// methods only (a Store method would wait for the connection the Tx holds).
 //
 // Writes go through Store.Tx: the callback receives a *Tx whose methods write
 // records, append audit events and enqueue jobs (River's InsertTx) in the same
