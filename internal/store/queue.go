@@ -335,3 +335,27 @@ func (d dailyAt) Next(t time.Time) time.Time {
 func Daily(id string, hour, minute int, construct func() (river.JobArgs, *river.InsertOpts), runOnStart bool) *river.PeriodicJob {
 	return river.NewPeriodicJob(dailyAt{hour, minute}, construct, &river.PeriodicJobOpts{ID: id, RunOnStart: runOnStart})
 }
+
+// RetryJob makes a failed (or any non-running) job available to run again
+// now, keeping its errors.
+func (q *Queue) RetryJob(ctx context.Context, id int64) error {
+	if _, err := q.client.JobRetry(ctx, id); err != nil {
+		if errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("job %d: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("store: retry job %d: %w", id, err)
+	}
+	return nil
+}
+
+// CancelJob cancels a job that has not finished; a running one is cancelled
+// through its context.
+func (q *Queue) CancelJob(ctx context.Context, id int64) error {
+	if _, err := q.client.JobCancel(ctx, id); err != nil {
+		if errors.Is(err, river.ErrNotFound) {
+			return fmt.Errorf("job %d: %w", id, ErrNotFound)
+		}
+		return fmt.Errorf("store: cancel job %d: %w", id, err)
+	}
+	return nil
+}

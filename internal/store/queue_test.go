@@ -306,3 +306,73 @@ func TestPeriodicDaily(t *testing.T) {
 		t.Errorf("next: %s", next)
 	}
 }
+
+// TestCompleteJobInTx: a worker's change and its job's completion commit
+// together; a failed Tx completes nothing and the job is retried. Retry and
+// cancel work from the API side.
+func TestCompleteJobInTx(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		var s *Store
+		var calls atomic.Int32
+		cfg := fastQueue()
+		AddWorker(&cfg, river.WorkFunc(func(ctx context.Context, job *river.Job[judgeArgs]) error {
+			n := calls.Add(1)
+			return s.Tx(ctx, func(tx *Tx) error {
+				if _, err := tx.AppendEvent(Event{Actor: "worker", Action: "image.judged", Subject: job.Args.Image,
+					Details: []byte(fmt.Sprintf(`{"call":%d}`, n))}); err != nil {
+					return err
+				}
+				if err := CompleteJob(tx, job); err != nil {
+					return err
+				}
+				if job.Args.Reason == "flaky" && n == 1 {
+					return errors.New("lost the registry mid-way")
+				}
+				return nil
+			})
+		}))
+		s = openStore(t, dsn, WithQueue(cfg))
+		ctx := ctxT(t)
+		var id int64
+		mustTx(t, s, func(tx *Tx) error {
+			res, err := tx.Enqueue(judgeArgs{Image: "sha256:j", Reason: "flaky"}, OnCI(0))
+			id = res.JobID
+			return err
+		})
+		if err := s.Queue().Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		var job Job
+		waitFor(t, 30*time.Second, "the job to complete", func() bool {
+			job, _ = s.Queue().Job(ctx, id)
+			return job.State == "completed"
+		})
+		evs, _ := s.Events(ctx, EventFilter{Subject: "sha256:j"})
+		if job.Attempt != 2 || len(job.Errors) != 1 || len(evs) != 1 || string(evs[0].Details) != `{"call":2}` {
+			t.Errorf("job %+v, events %+v", job, evs)
+		}
+
+		// Retry a finished job, cancel a scheduled one.
+		if err := s.Queue().RetryJob(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, "the retried job", func() bool { return calls.Load() == 3 })
+		var later int64
+		mustTx(t, s, func(tx *Tx) error {
+			opts := OnBulk(0)
+			opts.ScheduledAt = time.Now().Add(time.Hour)
+			res, err := tx.Enqueue(judgeArgs{Image: "sha256:k", Reason: "later"}, opts)
+			later = res.JobID
+			return err
+		})
+		if err := s.Queue().CancelJob(ctx, later); err != nil {
+			t.Fatal(err)
+		}
+		if j, _ := s.Queue().Job(ctx, later); j.State != "cancelled" {
+			t.Errorf("cancelled job: %+v", j)
+		}
+		if err := s.Queue().CancelJob(ctx, 999999); !errors.Is(err, ErrNotFound) {
+			t.Errorf("cancel unknown job: %v", err)
+		}
+	})
+}
