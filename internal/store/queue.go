@@ -73,7 +73,7 @@ type Backoff struct{ Base, Max time.Duration }
 
 // NextRetry implements river.ClientRetryPolicy.
 func (b Backoff) NextRetry(job *rivertype.JobRow) time.Time {
-	n := len(job.Errors) // the failure being handled is already counted
+	n := len(job.Errors) + 1 // job.Errors does not hold the failure being handled yet
 	d := b.Base
 	for i := 1; i < n && d < b.Max; i++ {
 		d *= 2

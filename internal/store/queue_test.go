@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // judgeArgs is a test job: unique by image and reason.
@@ -258,6 +259,17 @@ func TestRetriesThenVisibleFailure(t *testing.T) {
 			t.Errorf("failed jobs listing: %+v, %v", failed, err)
 		}
 	})
+}
+
+func TestBackoff(t *testing.T) {
+	b := Backoff{Base: time.Second, Max: 10 * time.Second}
+	for errs, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		job := &rivertype.JobRow{Errors: make([]rivertype.AttemptError, errs)}
+		got := time.Until(b.NextRetry(job))
+		if got < want*89/100 || got > want*111/100 {
+			t.Errorf("after %d earlier errors: %s, want %s ±10%%", errs, got, want)
+		}
+	}
 }
 
 type sweepArgs struct{}
