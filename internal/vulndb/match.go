@@ -66,6 +66,9 @@ func (db *DB) Match(inv *inventory.Inventory) (*Report, error) {
 	sort.Slice(rep.Gaps, func(i, j int) bool { return rep.Gaps[i].Ecosystem < rep.Gaps[j].Ecosystem })
 	sort.SliceStable(rep.Matches, func(i, j int) bool {
 		a, b := rep.Matches[i], rep.Matches[j]
+		if ra, rb := ratingRank(a.Rating()), ratingRank(b.Rating()); ra != rb {
+			return ra > rb
+		}
 		if a.Score.Value != b.Score.Value {
 			return a.Score.Value > b.Score.Value
 		}
