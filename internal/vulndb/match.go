@@ -51,6 +51,9 @@ func (db *DB) Match(inv *inventory.Inventory) (*Report, error) {
 			return nil, err
 		}
 		rep.Looked++
+		if len(rep.Ecosystems) == 0 || !containsString(rep.Ecosystems, eco) {
+			rep.Ecosystems = append(rep.Ecosystems, eco)
+		}
 		if len(hits) == 0 {
 			continue
 		}
@@ -60,6 +63,7 @@ func (db *DB) Match(inv *inventory.Inventory) (*Report, error) {
 		}
 		rep.Matches = append(rep.Matches, ms...)
 	}
+	sort.Strings(rep.Ecosystems)
 	for _, g := range uncovered {
 		rep.Gaps = append(rep.Gaps, *g)
 	}
@@ -248,4 +252,13 @@ func trimIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

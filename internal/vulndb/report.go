@@ -23,6 +23,9 @@ type Report struct {
 	Matches []Match `json:"matches,omitempty"`
 	// Looked counts the (ecosystem, package, version) lookups made.
 	Looked int `json:"looked_up"`
+	// Ecosystems are the OSV ecosystems looked up ("Debian:12", "Go"),
+	// sorted: the ones whose data age matters (Freshness.Check).
+	Ecosystems []string `json:"ecosystems,omitempty"`
 	// Gaps are packages that could not be evaluated, by ecosystem.
 	Gaps []Gap `json:"gaps,omitempty"`
 	// Warnings are problems met while matching (invalid package versions...).

@@ -69,8 +69,15 @@ type SourceInfo struct {
 	ImportedAt time.Time      `json:"imported_at"`
 	// CheckedAt is the last time `db update` found the source current.
 	CheckedAt time.Time `json:"checked_at"`
-	// Newest is the latest `modified` time among its records (zero if none is set).
-	Newest time.Time `json:"newest_record"`
+	// Newest is the latest `modified` time among its records: the data's own
+	// age, whatever the import date. Zero (and left out of JSON) when no
+	// record carries a date (the Go vulnerability database's own files set
+	// `modified` to 0001-01-01).
+	Newest time.Time `json:"newest_record,omitzero"`
+	// NewestBy is Newest per OSV ecosystem of Ecosystems ("Debian:12");
+	// an ecosystem without an entry has no dated record (or the file was
+	// imported by an older shipshape).
+	NewestBy map[string]time.Time `json:"newest_by_ecosystem,omitempty"`
 	ETag   string    `json:"-"`
 	// LastModified is the HTTP Last-Modified of the downloaded export.
 	LastModified string `json:"-"`
@@ -221,6 +228,21 @@ func readInfo(db *sql.DB, path string) (SourceInfo, error) {
 		info.Ecosystems[e] = n
 	}
 	erows.Close()
+	for k, v := range meta {
+		eco, ok := strings.CutPrefix(k, newestKeyPrefix)
+		if !ok || info.Ecosystems[eco] == 0 {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil && t.Year() > 1 {
+			if info.NewestBy == nil {
+				info.NewestBy = map[string]time.Time{}
+			}
+			info.NewestBy[eco] = t
+		}
+	}
+	if info.Newest.Year() <= 1 {
+		info.Newest = time.Time{}
+	}
 	if st, err := readState(statePath(path)); err == nil {
 		info.CheckedAt = st.CheckedAt
 		if st.ETag != "" || st.LastModified != "" {
