@@ -78,7 +78,7 @@ type SourceInfo struct {
 	// an ecosystem without an entry has no dated record (or the file was
 	// imported by an older shipshape).
 	NewestBy map[string]time.Time `json:"newest_by_ecosystem,omitempty"`
-	ETag   string    `json:"-"`
+	ETag     string               `json:"-"`
 	// LastModified is the HTTP Last-Modified of the downloaded export.
 	LastModified string `json:"-"`
 }
