@@ -142,7 +142,7 @@ func dsn(path string, readOnly bool) string {
 	}
 	u := url.URL{Scheme: "file", Path: abs}
 	if readOnly {
-		u.RawQuery = "mode=ro&immutable=1"
+		u.RawQuery = "mode=ro&immutable=1&_pragma=mmap_size(1073741824)"
 	}
 	return u.String()
 }
