@@ -12,10 +12,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
+	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/scan"
 	"github.com/shipshape-dev/shipshape/internal/source"
 	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
@@ -75,7 +75,11 @@ func judgeMixed(t *testing.T, db *vulndb.DB) *report.Report {
 		t.Fatal(err)
 	}
 	defer opened.Close()
-	rep, err := scan.Image(context.Background(), opened, scan.Options{Vulns: db, Now: now})
+	eng, err := engine.New(engine.Deps{Vulns: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := eng.Scan(context.Background(), opened, engine.ObserveOptions{NoCache: true, SkipSupply: true}, nil, now)
 	if err != nil {
 		t.Fatal(err)
 	}
