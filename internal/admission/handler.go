@@ -459,17 +459,39 @@ func (h *Handler) judge(ctx context.Context, containers []Container) []ImageDeci
 			d ImageDecision
 		}
 		ch := make(chan res, len(uniq)) // buffered: late workers never block
-		sem := make(chan struct{}, 16)
+		work := func(i int, img string) {
+			defer func() {
+				if p := recover(); p != nil { // a faulty View or Resolver must not crash the server
+					ch <- res{i, ImageDecision{Reason: ReasonInternal, Err: fmt.Sprint(p)}}
+				}
+			}()
+			ch <- res{i, h.judgeImage(ctx, img)}
+		}
+		// Images whose digest is known without the network (pinned, or a
+		// cached tag) are judged one after the other in one goroutine: a
+		// goroutine each would cost more than the lookups. The others resolve
+		// in parallel, at most 16 at a time.
+		cache, _ := h.resolver.(interface{ cached(ref string) bool })
+		var slow []int
+		fast := make([]int, 0, len(uniq))
 		for i, img := range uniq {
+			if strings.Contains(img, "@") || (cache != nil && cache.cached(img)) {
+				fast = append(fast, i)
+			} else {
+				slow = append(slow, i)
+			}
+		}
+		go func() {
+			for _, i := range fast {
+				work(i, uniq[i])
+			}
+		}()
+		sem := make(chan struct{}, 16)
+		for _, i := range slow {
 			go func() {
 				sem <- struct{}{}
-				defer func() {
-					<-sem
-					if p := recover(); p != nil { // a faulty View or Resolver must not crash the server
-						ch <- res{i, ImageDecision{Reason: ReasonInternal, Err: fmt.Sprint(p)}}
-					}
-				}()
-				ch <- res{i, h.judgeImage(ctx, img)}
+				defer func() { <-sem }()
+				work(i, uniq[i])
 			}()
 		}
 		got := make([]bool, len(uniq))
@@ -508,12 +530,18 @@ func (h *Handler) judgeImage(ctx context.Context, image string) ImageDecision {
 	if image == "" {
 		return fail(ReasonInvalidImage, errors.New("no image"))
 	}
-	_, digest, err := ParseRef(image)
-	if err != nil {
-		return fail(ReasonInvalidImage, err)
+	var digest string
+	var err error
+	if strings.Contains(image, "@") {
+		if _, digest, err = ParseRef(image); err != nil {
+			return fail(ReasonInvalidImage, err)
+		}
 	}
-	if digest == "" {
+	if digest == "" { // a tag (the Resolver parses it; a cache hit parses nothing)
 		if digest, err = h.resolver.Resolve(ctx, image); err != nil {
+			if _, _, perr := ParseRef(image); perr != nil {
+				return fail(ReasonInvalidImage, perr)
+			}
 			return fail(ReasonResolveError, err)
 		}
 	}

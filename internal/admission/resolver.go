@@ -88,6 +88,7 @@ type CachingResolver struct {
 }
 
 type cacheEntry struct {
+	tag        name.Tag
 	digest     string
 	err        error
 	at         time.Time
@@ -117,20 +118,13 @@ func NewCachingResolver(head HeadFunc, opt CacheOptions) *CachingResolver {
 	return &CachingResolver{head: head, opt: opt, entries: map[string]*cacheEntry{}}
 }
 
-// Resolve implements Resolver.
+// Resolve implements Resolver. The cache is keyed by the reference as written
+// (so a hit costs one map lookup, no parsing); two spellings of one tag are two
+// entries.
 func (c *CachingResolver) Resolve(ctx context.Context, ref string) (string, error) {
-	r, digest, err := ParseRef(ref)
-	if err != nil {
-		return "", err
-	}
-	if digest != "" {
-		return digest, nil
-	}
-	tag := r.(name.Tag)
-	key := tag.Name() // normalised: index.docker.io/library/nginx:latest
 	now := c.opt.Now()
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok {
+	if e, ok := c.entries[ref]; ok {
 		age := now.Sub(e.at)
 		if e.err != nil && age < c.opt.ErrorTTL {
 			c.mu.Unlock()
@@ -139,14 +133,30 @@ func (c *CachingResolver) Resolve(ctx context.Context, ref string) (string, erro
 		if e.err == nil && age < c.opt.TTL {
 			if age >= c.opt.RefreshAfter && !e.refreshing {
 				e.refreshing = true
-				go c.refresh(tag, key)
+				go c.refresh(e.tag, ref)
 			}
 			c.mu.Unlock()
 			return e.digest, nil
 		}
 	}
 	c.mu.Unlock()
-	return c.fetch(ctx, tag, key)
+	r, digest, err := ParseRef(ref)
+	if err != nil {
+		return "", err
+	}
+	if digest != "" {
+		return digest, nil
+	}
+	return c.fetch(ctx, r.(name.Tag), ref)
+}
+
+// cached reports whether ref resolves from the cache (a fresh entry), so that
+// the Handler can judge it without a goroutine of its own.
+func (c *CachingResolver) cached(ref string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[ref]
+	return ok && e.err == nil && c.opt.Now().Sub(e.at) < c.opt.TTL
 }
 
 // fetch resolves on the request path; concurrent callers for one reference
@@ -158,7 +168,7 @@ func (c *CachingResolver) fetch(ctx context.Context, tag name.Tag, key string) (
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opt.RefreshTimeout)
 		defer cancel()
 		d, err := c.head(fctx, tag)
-		c.store(key, d, err)
+		c.store(key, tag, d, err)
 		return d, err
 	})
 	select {
@@ -187,12 +197,12 @@ func (c *CachingResolver) refresh(tag name.Tag, key string) {
 			c.mu.Unlock()
 			return nil, err
 		}
-		c.store(key, d, nil)
+		c.store(key, tag, d, nil)
 		return d, nil
 	})
 }
 
-func (c *CachingResolver) store(key, digest string, err error) {
+func (c *CachingResolver) store(key string, tag name.Tag, digest string, err error) {
 	if err == nil && digest == "" {
 		err = errors.New("registry returned no digest")
 	}
@@ -201,7 +211,7 @@ func (c *CachingResolver) store(key, digest string, err error) {
 	if len(c.entries) >= c.opt.MaxEntries {
 		c.evictLocked()
 	}
-	c.entries[key] = &cacheEntry{digest: digest, err: err, at: c.opt.Now()}
+	c.entries[key] = &cacheEntry{tag: tag, digest: digest, err: err, at: c.opt.Now()}
 }
 
 // evictLocked drops expired entries, then arbitrary ones down to 90% of MaxEntries.
