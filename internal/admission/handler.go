@@ -333,8 +333,12 @@ func (h *Handler) validate(ctx context.Context, req *admissionv1.AdmissionReques
 	}
 	msg := h.denyMessage(r, problems)
 	if r.d.Mode == ModeWarn {
+		seen := map[string]bool{}
 		for _, p := range problems {
-			warnings = append(warnings, "shipshape (warn mode, would deny): "+h.imageMessage(p, true))
+			if !seen[p.Container.Image] {
+				seen[p.Container.Image] = true
+				warnings = append(warnings, "shipshape (warn mode, would deny): "+h.imageMessage(p, true))
+			}
 		}
 	}
 	h.conclude(resp, &r.d, r.d.Mode, false, msg, warnings)
