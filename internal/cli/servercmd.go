@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-
 )
 
 // newServerCmd wraps the shipshape serve API for people and scripts.
@@ -81,7 +80,9 @@ func newServerCmd() *cobra.Command {
 						Grade       string
 						EvaluatedAt time.Time `json:"evaluated_at"`
 					} `json:"evaluations"`
-					Diff struct{ New, Resolved []struct{ Check, Advisory, Severity string } } `json:"diff"`
+					Diff struct {
+						New, Resolved []struct{ Check, Advisory, Severity string }
+					} `json:"diff"`
 				}
 				if err := json.Unmarshal(raw, &r); err != nil {
 					return err
@@ -116,9 +117,9 @@ func newServerCmd() *cobra.Command {
 			var ok bool
 			err := call(cmd, f, "GET", "/api/v1/allowed", url.Values{"image": {args[0]}}, nil, func(w io.Writer, raw json.RawMessage) error {
 				var r struct {
-					Allowed              bool
+					Allowed               bool
 					Digest, State, Reason string
-					FailingChecks        []string `json:"failing_checks"`
+					FailingChecks         []string `json:"failing_checks"`
 				}
 				if err := json.Unmarshal(raw, &r); err != nil {
 					return err
@@ -219,8 +220,8 @@ func newServerCmd() *cobra.Command {
 			return call(cmd, f, "GET", "/api/v1/events", q, nil, func(w io.Writer, raw json.RawMessage) error {
 				var r struct {
 					Events []struct {
-						ID                      int64
-						At                      time.Time
+						ID                     int64
+						At                     time.Time
 						Actor, Action, Subject string
 					}
 				}
@@ -298,4 +299,3 @@ func call(cmd *cobra.Command, f apiFlags, method, path string, q url.Values, bod
 	}
 	return text(cmd.OutOrStdout(), raw)
 }
-

@@ -208,4 +208,3 @@ func factsBody(fs *facts.Facts) (map[string]any, error) {
 	}
 	return map[string]any{"facts": json.RawMessage(buf.Bytes())}, nil
 }
-

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 )
 
 // decode reads one JSON object of type T from r's body, bounded by max,
@@ -109,4 +108,3 @@ func queryWait(r *http.Request) (time.Duration, error) {
 	}
 	return d, nil
 }
-

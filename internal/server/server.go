@@ -169,7 +169,9 @@ func (s *Server) route(pattern, role string, h func(w http.ResponseWriter, r *ht
 
 func (s *Server) routes() {
 	s.mux = http.NewServeMux()
-	s.route("GET /healthz", "", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	s.route("GET /healthz", "", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	s.route("GET /readyz", "", s.ready)
 	s.route("GET /metrics", "", s.metrics.serve)
 	s.route("GET /api/v1/openapi.json", "", s.openAPI)
