@@ -38,6 +38,8 @@ type serveFlags struct {
 	dataCheck  time.Duration
 	ciWorkers  int
 	bulkWorker int
+	jobTimeout time.Duration
+	jobLease   time.Duration
 	// admission
 	admission     bool
 	admMode       string
@@ -90,6 +92,8 @@ func newServe() *cobra.Command {
 	fl.DurationVar(&f.dataCheck, "data-check", 30*time.Second, "how often the advisory database directory is checked for an update (shipshape db update/import)")
 	fl.IntVar(&f.ciWorkers, "ci-workers", 4, "concurrent CI submissions in this process")
 	fl.IntVar(&f.bulkWorker, "bulk-workers", 2, "concurrent re-evaluations in this process")
+	fl.DurationVar(&f.jobTimeout, "job-timeout", 15*time.Minute, "a job running longer is cancelled and retried")
+	fl.DurationVar(&f.jobLease, "job-lease", 0, "a job whose process died is run again after this long (default: job timeout + 5 min)")
 	fl.BoolVar(&f.admission, "admission", false, "serve the Kubernetes admission webhook on /admission/v1/validate (see docs/admission.md)")
 	fl.StringVar(&f.admMode, "admission-mode", "enforce", "admission mode when no rule matches: enforce, warn or audit")
 	fl.StringSliceVar(&f.admExempt, "admission-exempt", []string{"kube-system"}, "namespaces the webhook never judges")
@@ -120,7 +124,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err != nil {
 		return err
 	}
-	qc := store.QueueConfig{CIWorkers: f.ciWorkers, BulkWorkers: f.bulkWorker}
+	if f.jobLease != 0 && f.jobLease <= f.jobTimeout {
+		return usageError{fmt.Errorf("--job-lease (%s) must be longer than --job-timeout (%s)", f.jobLease, f.jobTimeout)}
+	}
+	qc := store.QueueConfig{CIWorkers: f.ciWorkers, BulkWorkers: f.bulkWorker, JobTimeout: f.jobTimeout, RescueAfter: f.jobLease}
 	jobs := fleet.RegisterJobs(&qc)
 	if f.role == "api" {
 		qc = store.QueueConfig{LeaderElectionDisabled: true}

@@ -94,9 +94,6 @@ type submitWorker struct {
 	j *Jobs
 }
 
-// Timeout bounds one observation.
-func (w *submitWorker) Timeout(*river.Job[SubmitArgs]) time.Duration { return 15 * time.Minute }
-
 func (w *submitWorker) Work(ctx context.Context, job *river.Job[SubmitArgs]) error {
 	f, err := w.j.fleet()
 	if err != nil {

@@ -286,6 +286,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.metrics.evaluated(ev)
+		s.readYourWrites(r)
 		writeJSON(w, http.StatusCreated, SubmitResponse{Evaluation: ev})
 		return
 	case req.Image == "":
@@ -330,6 +331,7 @@ func (s *Server) answerJob(w http.ResponseWriter, r *http.Request, id int64, wai
 		case "completed":
 			var ev fleet.Evaluation
 			if err := json.Unmarshal(j.Output, &ev); err == nil && ev.Digest != "" {
+				s.readYourWrites(r)
 				writeJSON(w, http.StatusOK, SubmitResponse{Job: &jj, Evaluation: &ev})
 				return
 			}
@@ -386,6 +388,7 @@ func (s *Server) decision(d fleet.Decision) func(http.ResponseWriter, *http.Requ
 			s.fail(w, r, err)
 			return
 		}
+		s.readYourWrites(r)
 		writeJSON(w, http.StatusOK, approvalJSON(a))
 	}
 }

@@ -126,6 +126,14 @@ func (s *Server) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// readYourWrites refreshes the view before a write's answer, so that the
+// caller's next GET /api/v1/allowed sees what it just did.
+func (s *Server) readYourWrites(r *http.Request) {
+	if err := s.Refresh(r.Context()); err != nil {
+		s.log.Warn("refreshing the approval view after a write", "err", err)
+	}
+}
+
 // Run keeps the view fresh until ctx ends: after every change in this
 // process, and every Refresh interval for the others.
 func (s *Server) Run(ctx context.Context) {
