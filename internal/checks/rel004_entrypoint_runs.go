@@ -9,7 +9,7 @@ func rel004() Check {
 		Dimension:   Reliability,
 		Title:       "ENTRYPOINT/CMD can run",
 		Severity:    Critical,
-		Description: "The program the container starts exists along the image's PATH, is executable, is built for the image's architecture, and has its dynamic loader or #! interpreter; the shell form's command words are resolved too.",
+		Description: "The program the container starts exists along the image's PATH, is executable, is built for the image's architecture, and has its dynamic loader or #! interpreter; every program a shell-form line runs is resolved too (parsed as a shell parses it, nested `sh -c` scripts included).",
 		Remediation: "Fix the path in ENTRYPOINT/CMD, copy the missing program or interpreter into the image, or build the binary for the image's platform.",
 	}, func(s *Subject) ([]Finding, error) {
 		argv := s.entrypoint()

@@ -29,11 +29,10 @@ func rel005() Check {
 			return nil, nil
 		}
 		line := strings.TrimSpace(argv[2])
-		if strings.HasPrefix(line, "exec ") && !strings.ContainsAny(line, ";&|") {
+		if shellExecsLast(line) {
 			return nil, nil
 		}
-		words := shellCommandWords(line)
-		if len(words) > 0 && initNames[path.Base(words[0])] {
+		if words, _ := shellCommandWords(line); len(words) > 0 && initNames[path.Base(words[0])] {
 			return nil, nil
 		}
 		return []Finding{{Severity: Medium, Title: fmt.Sprintf("shell-form command %q: the shell is PID 1 and will not forward SIGTERM", line),
