@@ -108,25 +108,12 @@ func parseShellDepth(script string, depth int) ([]shellCommand, error) {
 			return true
 		}
 		// sh -c SCRIPT [name args...]: the script's commands run too.
-		for i := 0; i < len(c.Args); i++ {
-			a := c.Args[i]
-			if dynamic[i+1] || !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "+") || a == "--" {
-				break // sh SCRIPTFILE: not read here
+		if i := shellScriptArg(c.Args, dynamic[1:]); i >= 0 {
+			nested, err := parseShellDepth(c.Args[i], depth+1)
+			if err != nil && firstErr == nil {
+				firstErr = fmt.Errorf("%s -c: %w", c.Name, err)
 			}
-			if a == "-o" || a == "+o" || a == "-O" || a == "+O" {
-				i++
-				continue
-			}
-			if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a[1:], "c") {
-				if i+1 < len(c.Args) && !dynamic[i+2] {
-					nested, err := parseShellDepth(c.Args[i+1], depth+1)
-					if err != nil && firstErr == nil {
-						firstErr = fmt.Errorf("%s -c: %w", c.Name, err)
-					}
-					out = append(out, nested...)
-				}
-				break
-			}
+			out = append(out, nested...)
 		}
 		return true
 	})
@@ -268,16 +255,48 @@ func shellExecsLast(script string) bool {
 	return false
 }
 
-// isShellForm reports whether argv is Docker's shell form (["/bin/sh", "-c", "..."]).
+// shellScriptArg returns the index in args (a shell's arguments) of the
+// script of `-c SCRIPT`, also with options before it or combined with -c
+// (`-ec`, `-lc`, `-o pipefail -c`), or -1 when the shell reads a script
+// file or stdin instead. A dynamic argument (dynamic[i]) stops the search.
+func shellScriptArg(args []string, dynamic []bool) int {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if i < len(dynamic) && dynamic[i] || !strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "+") || a == "--" || a == "-" {
+			return -1 // sh SCRIPTFILE: not read here
+		}
+		if a == "-o" || a == "+o" || a == "-O" || a == "+O" {
+			i++
+			continue
+		}
+		if strings.HasPrefix(a, "-") && !strings.HasPrefix(a, "--") && strings.Contains(a[1:], "c") {
+			if i+1 < len(args) && !(i+1 < len(dynamic) && dynamic[i+1]) {
+				return i + 1
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+// shellScript returns the script of an argv that runs a shell with -c
+// (Docker's shell form ["/bin/sh", "-c", "..."], or `bash -lc "..."`).
+func shellScript(argv []string) (string, bool) {
+	if len(argv) < 3 || !shellNames[path.Base(argv[0])] {
+		return "", false
+	}
+	i := shellScriptArg(argv[1:], nil)
+	if i < 0 {
+		return "", false
+	}
+	return argv[1+i], true
+}
+
+// isShellForm reports whether argv runs its command line through a shell
+// (Docker's shell form ["/bin/sh", "-c", "..."], or `bash -ec "..."`).
 func isShellForm(argv []string) bool {
-	if len(argv) < 3 || argv[1] != "-c" {
-		return false
-	}
-	switch path.Base(argv[0]) {
-	case "sh", "bash", "dash", "ash", "zsh", "ksh":
-		return true
-	}
-	return false
+	_, ok := shellScript(argv)
+	return ok
 }
 
 // lookPath finds word the way the runtime does: a word with a slash is a path
@@ -374,10 +393,10 @@ func (s *Subject) commandProblems(argv []string, field string, checkArch bool) [
 		return nil
 	}
 	out := s.runnable(argv[0], field, checkArch)
-	if isShellForm(argv) && len(out) == 0 {
-		words, err := shellCommandWords(argv[2])
+	if script, ok := shellScript(argv); ok && len(out) == 0 {
+		words, err := shellCommandWords(script)
 		if err != nil {
-			out = append(out, problem{fmt.Sprintf("the shell cannot parse the command line: %v", err), Evidence{Field: field, Value: argv[2]}})
+			out = append(out, problem{fmt.Sprintf("the shell cannot parse the command line: %v", err), Evidence{Field: field, Value: script}})
 		}
 		for _, w := range words {
 			if w == argv[0] || path.Base(w) == path.Base(argv[0]) && !strings.Contains(w, "/") {

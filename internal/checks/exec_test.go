@@ -88,3 +88,25 @@ func FuzzShellCommands(f *testing.F) {
 		_ = shellExecsLast(line)
 	})
 }
+
+func TestShellScript(t *testing.T) {
+	for _, c := range []struct {
+		argv []string
+		want string
+		ok   bool
+	}{
+		{[]string{"/bin/sh", "-c", "app"}, "app", true},
+		{[]string{"/bin/bash", "-ec", "app"}, "app", true},
+		{[]string{"bash", "-lc", "app", "name"}, "app", true},
+		{[]string{"/bin/bash", "-o", "pipefail", "-c", "a | b"}, "a | b", true},
+		{[]string{"/bin/sh", "/entrypoint.sh"}, "", false},
+		{[]string{"/bin/sh", "-c"}, "", false},
+		{[]string{"/app", "-c", "x"}, "", false},
+		{[]string{"/bin/sh", "-e", "script.sh", "-c", "x"}, "", false},
+	} {
+		got, ok := shellScript(c.argv)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%q: got %q %v, want %q %v", c.argv, got, ok, c.want, c.ok)
+		}
+	}
+}

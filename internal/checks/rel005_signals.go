@@ -25,10 +25,11 @@ func rel005() Check {
 		if initNames[path.Base(argv[0])] {
 			return nil, nil
 		}
-		if !isShellForm(argv) {
+		script, ok := shellScript(argv)
+		if !ok {
 			return nil, nil
 		}
-		line := strings.TrimSpace(argv[2])
+		line := strings.TrimSpace(script)
 		if shellExecsLast(line) {
 			return nil, nil
 		}
