@@ -21,7 +21,8 @@ func cmp007() Check {
 		Dimension:   Compliance,
 		Title:       "No backdoor indicators",
 		Severity:    Critical,
-		Description: "Ways into a running container that an image should not ship, in the final filesystem: SSH authorized_keys anywhere, sshd_config with PermitRootLogin yes, PasswordAuthentication yes or PermitEmptyPasswords yes, sudoers granting NOPASSWD: ALL, setuid or setgid copies of a shell, a password set for root in /etc/shadow, cron entries and periodic cron jobs not installed by an OS package, reverse-shell patterns in scripts (bash -i >& /dev/tcp/..., nc -e, socat exec:, mkfifo pipes, Python and Perl one-liners), mining-pool URLs and known miner binaries by name.",
+		Veto:        true,
+		Description: "Ways into a running container that an image should not ship, in the final filesystem: SSH authorized_keys anywhere, sshd_config with PermitRootLogin yes, PasswordAuthentication yes or PermitEmptyPasswords yes, sudoers granting NOPASSWD: ALL, setuid or setgid copies of a shell, a password set for root in /etc/shadow, cron entries and periodic cron jobs not installed by an OS package, reverse-shell patterns in scripts (bash -i >& /dev/tcp/..., nc -e, socat exec:, mkfifo pipes, Python and Perl one-liners), mining-pool URLs and known miner binaries by name. Critical indicators are a veto in the default policy; cron jobs and sshd's PasswordAuthentication, often legitimate, are high and not a veto.",
 		Remediation: "Remove it and rebuild; if you did not put it there, treat the image (and the build machine) as compromised. Containers are entered with `docker exec`/`kubectl exec`, not SSH; schedule jobs with the orchestrator, not cron in the image.",
 	}, func(s *Subject) ([]Finding, error) {
 		if s.Inv == nil {
@@ -44,7 +45,7 @@ func cmp007() Check {
 				sev = High
 			}
 			ev := secretEvidence(s, h)
-			out = append(out, Finding{Severity: sev, Title: fmt.Sprintf("%s in %s line %d", h.Description, shownPath(h.Path), h.Line), Evidence: []Evidence{ev}})
+			out = append(out, Finding{Severity: sev, Veto: sev == Critical, Title: fmt.Sprintf("%s in %s line %d", h.Description, shownPath(h.Path), h.Line), Evidence: []Evidence{ev}})
 		}
 		for _, f := range s.Inv.Secrets.Files {
 			if f.Category != secrets.Backdoor || !f.Current {
@@ -58,7 +59,7 @@ func cmp007() Check {
 				sev = High
 			}
 			ev := s.InLayer(f.Path, f.Layer)
-			out = append(out, Finding{Severity: sev, Title: fmt.Sprintf("%s: %s", f.What, shownPath(f.Path)), Evidence: []Evidence{ev}})
+			out = append(out, Finding{Severity: sev, Veto: sev == Critical, Title: fmt.Sprintf("%s: %s", f.What, shownPath(f.Path)), Evidence: []Evidence{ev}})
 		}
 		acc := s.Inv.Accounts
 		for _, sh := range acc.Shadow {
@@ -68,7 +69,7 @@ func cmp007() Check {
 			ev := s.InLayer("/etc/shadow", acc.ShadowLayer)
 			ev.Line = sh.Line
 			ev.Value = "root:" + passwordKind(sh.Hash) + ":..."
-			out = append(out, Finding{Severity: Critical, Title: "root has a password set in /etc/shadow", Evidence: []Evidence{ev},
+			out = append(out, Finding{Severity: Critical, Veto: true, Title: "root has a password set in /etc/shadow", Evidence: []Evidence{ev},
 				Remediation: "Lock the root account (`passwd -l root`, or `*` in /etc/shadow): a password baked into the image is the same in every container and can be cracked offline from the image."})
 		}
 		return out, nil
