@@ -420,3 +420,76 @@ func scanWith(t *testing.T, img *source.Image, deps engine.Deps) (*report.Report
 	}
 	return e.Scan(context.Background(), img, engine.ObserveOptions{}, nil, now)
 }
+
+// hostDebianFiles copies real Debian executables of this machine into an
+// image layer (skips when the machine lacks them).
+func hostDebianFiles(t *testing.T, paths ...string) []imagetest.File {
+	t.Helper()
+	var out []imagetest.File
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Skipf("needs the Debian file %s: %v", p, err)
+		}
+		out = append(out, imagetest.Exec(p, string(b)))
+	}
+	return out
+}
+
+// TestBashDevTCPHealthcheck: the usual bash health check without curl or
+// wget, on real Debian bash, head and grep. The old splitter reported "3"
+// (the file descriptor of `>&3` and `<&3`) as a missing program, twice.
+func TestBashDevTCPHealthcheck(t *testing.T) {
+	script := `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -n1 <&3 | grep -q ' 200 '`
+	files := hostDebianFiles(t, "/usr/bin/bash", "/usr/bin/head", "/usr/bin/grep")
+	for name, test := range map[string][]string{
+		"Dockerfile shell form": {"CMD-SHELL", `/bin/bash -c "` + script + `"`},
+		"exec form":             {"CMD", "/bin/bash", "-c", script},
+	} {
+		t.Run(name, func(t *testing.T) {
+			spec := base(files)
+			spec.Config.Healthcheck = &v1.HealthConfig{Test: test}
+			expect(t, judge(t, spec, ""), "REL-003", checks.Pass)
+
+			// Without head in the image, the finding names head, once.
+			spec = base(files[:1], files[2:])
+			spec.Config.Healthcheck = &v1.HealthConfig{Test: test}
+			r := expect(t, judge(t, spec, ""), "REL-003", checks.Fail, "head: not found")
+			if len(r.Findings) != 1 {
+				t.Errorf("want one finding, got %+v", r.Findings)
+			}
+		})
+	}
+}
+
+// TestBashDevTCPCommand: issue 15's `CMD /bin/bash -c "exec 3<>/dev/tcp/...
+// >&3 ... <&3 | grep ..."` as Docker stores it (the shell form wraps it in
+// /bin/sh -c), and as `bash -ec` in exec form: REL-004 resolves bash, head
+// and grep and nothing else, and names a missing program once.
+func TestBashDevTCPCommand(t *testing.T) {
+	script := `exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET / HTTP/1.0\r\n\r\n' >&3 && head -n1 <&3 | grep -q ' 200 '`
+	files := hostDebianFiles(t, "/usr/bin/bash", "/usr/bin/head", "/usr/bin/grep")
+	for name, cmd := range map[string][]string{
+		"Dockerfile shell form": {"/bin/sh", "-c", `/bin/bash -c "` + script + `"`},
+		"exec form, bash -ec":   {"/bin/bash", "-ec", script},
+	} {
+		t.Run(name, func(t *testing.T) {
+			spec := base(files)
+			spec.Config.Entrypoint, spec.Config.Cmd = nil, cmd
+			rep := judge(t, spec, "")
+			expect(t, rep, "REL-004", checks.Pass)
+
+			spec = base(files[:2])
+			spec.Config.Entrypoint, spec.Config.Cmd = nil, cmd
+			r := expect(t, judge(t, spec, ""), "REL-004", checks.Fail, "grep: not found")
+			if len(r.Findings) != 1 {
+				t.Errorf("want one finding, got %+v", r.Findings)
+			}
+			for _, f := range r.Findings {
+				if strings.Contains(f.Title, "3:") || strings.Contains(f.Title, "printf") || strings.Contains(f.Title, "exec") {
+					t.Errorf("a redirection or builtin reported as a program: %s", f.Title)
+				}
+			}
+		})
+	}
+}

@@ -19,7 +19,8 @@ func cmp005() Check {
 		Dimension:   Compliance,
 		Title:       "No secrets in ENV, labels or history",
 		Severity:    Critical,
-		Description: "ENV values, labels and history lines (where build arguments are recorded) are readable by anyone who pulls the image. Values shaped like credentials (cloud keys, tokens, private keys, URLs with passwords) and non-empty values of secret-named variables are reported, masked.",
+		Veto:        true,
+		Description: "ENV values, labels and history lines (where build arguments are recorded) are readable by anyone who pulls the image. Values shaped like credentials (cloud keys, tokens, private keys, URLs with passwords) and non-empty values of secret-named variables are reported, masked. A credential-shaped value is a veto in the default policy; a secret-named variable whose value has no credential shape is critical, not a veto.",
 		Remediation: "Rotate the credential now, then pass secrets at run time (orchestrator secrets) and at build time with `RUN --mount=type=secret`, never with ENV or ARG.",
 	}, func(s *Subject) ([]Finding, error) {
 		if s.Config == nil {
@@ -35,7 +36,10 @@ func cmp005() Check {
 				return
 			}
 			byValue[value] = len(out)
-			out = append(out, Finding{Severity: Critical, Title: fmt.Sprintf("%s in %s: %s", kind, where, key), Evidence: []Evidence{ev}})
+			// A value shaped like a credential (a rule of secretValues) is a
+			// live credential: a veto. A secret-named variable is known only
+			// by its name: critical, not a veto.
+			out = append(out, Finding{Severity: Critical, Veto: kind != secretNamedVariable, Title: fmt.Sprintf("%s in %s: %s", kind, where, key), Evidence: []Evidence{ev}})
 		}
 		for _, e := range s.Config.Config.Env {
 			k, v, _ := strings.Cut(e, "=")

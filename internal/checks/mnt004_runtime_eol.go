@@ -41,18 +41,23 @@ func (s *Subject) runtimes() []inventory.Runtime {
 // mnt004 is the check MNT-004.
 func mnt004() Check {
 	return define(Meta{
-		ID:          "MNT-004",
-		Dimension:   Maintainability,
-		Title:       "Runtimes supported",
-		Severity:    High,
-		Description: "Language runtimes and servers found in the image (the Go toolchain of Go binaries from their build info, versions declared by official images' ENV such as NODE_VERSION or PYTHON_VERSION) must not be past their end of life or within 90 days of it.",
+		ID:        "MNT-004",
+		Dimension: Maintainability,
+		Title:     "Runtimes supported",
+		Severity:  High,
+		Description: "Language runtimes and servers found in the image (the Go toolchain of Go binaries from their build info, versions declared by official images' ENV such as NODE_VERSION or PYTHON_VERSION, and runtimes installed as Debian, Alpine or RPM packages: nodejs, python3.X, openjdk-N, golang-1.N, ruby3.X, php8.X, postgresql-N, nginx, apache2/httpd, redis, mariadb, mysql, tomcatN, haproxy) must not be past their end of life or within 90 days of it. " +
+			"For an OS package both dates count: the upstream end of life, and whether the image's distribution release still patches it (Debian 12 ships security updates for its nodejs 18 after Node.js 18's upstream end of life): past upstream end of life but still patched by the distribution is medium, patched by nobody is high.",
 		Remediation: "Upgrade the runtime to a supported release line and rebuild.",
 	}, func(s *Subject) ([]Finding, error) {
 		rts := s.runtimes()
-		if len(rts) == 0 {
+		pkgs := s.packageRuntimes()
+		if len(rts) == 0 && len(pkgs) == 0 {
 			return nil, Skip("no runtime with a known version found")
 		}
 		var out []Finding
+		for _, rt := range pkgs {
+			out = append(out, packageRuntimeFindings(s, rt)...)
+		}
 		for _, rt := range rts {
 			p, r, ok := s.EOL.Lookup(rt.Product, rt.Version)
 			if !ok {

@@ -42,7 +42,9 @@ func mnt006() Check {
 		}
 		sort.Strings(keys)
 		args := "no ENTRYPOINT: CMD replaces the whole command"
-		if len(c.Entrypoint) > 0 && !isShellForm(c.Entrypoint) {
+		if len(c.Entrypoint) == 0 && len(c.Cmd) == 0 {
+			args = "no ENTRYPOINT or CMD: the command is given at run time"
+		} else if len(c.Entrypoint) > 0 && !isShellForm(c.Entrypoint) {
 			args = "exec-form ENTRYPOINT: arguments can be passed"
 		} else if len(c.Entrypoint) > 0 {
 			args = "shell-form ENTRYPOINT: arguments are ignored"

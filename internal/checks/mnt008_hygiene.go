@@ -10,11 +10,13 @@ import (
 )
 
 var (
-	aptUpdate    = regexp.MustCompile(`apt-get\s+update|apt\s+update`)
-	aptClean     = regexp.MustCompile(`rm\s+-[a-z]*r[a-z]*f?\s+[^;&|]*?/var/lib/apt/lists|apt-get\s+clean.*lists`)
-	addRemote    = regexp.MustCompile(`^ADD\s+(--\S+\s+)*(https?://\S+)`)
-	addArchive   = regexp.MustCompile(`^ADD\s+(--\S+\s+)*\S+\.(tar|tar\.gz|tgz|tar\.bz2|tar\.xz|zip)\s`)
-	sudoInRun    = regexp.MustCompile(`(^|[\s;&|])sudo\s`)
+	aptUpdate  = regexp.MustCompile(`apt-get\s+update|apt\s+update`)
+	aptClean   = regexp.MustCompile(`rm\s+-[a-z]*r[a-z]*f?\s+[^;&|]*?/var/lib/apt/lists|apt-get\s+clean.*lists`)
+	addRemote  = regexp.MustCompile(`^ADD\s+(--\S+\s+)*(https?://\S+)`)
+	addArchive = regexp.MustCompile(`^ADD\s+(--\S+\s+)*\S+\.(tar|tar\.gz|tgz|tar\.bz2|tar\.xz|zip)\s`)
+	// sudoCommand is the fallback for a RUN line the shell parser cannot
+	// read: sudo at the start of a command, not as an argument.
+	sudoCommand  = regexp.MustCompile(`(^|[;&|(]\s*)sudo\s`)
 	leftoverDirs = []string{".git", ".svn", ".hg", ".idea", ".vscode"}
 )
 
@@ -23,6 +25,10 @@ func historyCommand(createdBy string) string {
 	c := strings.TrimSpace(createdBy)
 	c = strings.TrimPrefix(c, "/bin/sh -c #(nop) ")
 	c = strings.TrimSuffix(c, " # buildkit")
+	// BuildKit records `RUN /bin/sh -c ...` and `RUN |1 A=1 /bin/sh -c ...`.
+	if r := strings.TrimPrefix(c, "RUN "); r != c && (strings.HasPrefix(r, "/bin/sh -c ") || strings.HasPrefix(r, "|")) {
+		c = r
+	}
 	if strings.HasPrefix(c, "/bin/sh -c ") {
 		c = "RUN " + strings.TrimPrefix(c, "/bin/sh -c ")
 	}
@@ -57,7 +63,7 @@ func mnt008() Check {
 				case addArchive.MatchString(cmd):
 					out = append(out, Finding{Severity: Low, Title: "ADD of an archive: implicit extraction; prefer COPY plus an explicit step", Evidence: []Evidence{ev}})
 				}
-				if strings.HasPrefix(cmd, "RUN") && sudoInRun.MatchString(cmd) {
+				if strings.HasPrefix(cmd, "RUN ") && runsSudo(strings.TrimPrefix(cmd, "RUN ")) {
 					out = append(out, Finding{Severity: Low, Title: "sudo used in RUN", Evidence: []Evidence{ev}})
 				}
 			}
@@ -89,6 +95,22 @@ func mnt008() Check {
 		})
 		return out, err
 	})
+}
+
+// runsSudo reports whether a RUN line runs sudo as a command (also inside
+// `sh -c`, pipelines and lists), not merely names it, as `apt-get install
+// sudo` does.
+func runsSudo(script string) bool {
+	cmds, err := shellCommands(script)
+	if err != nil {
+		return sudoCommand.MatchString(script)
+	}
+	for _, c := range cmds {
+		if !c.Dynamic && path.Base(c.Name) == "sudo" {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

@@ -12,7 +12,7 @@ func rel003() Check {
 		Dimension:   Reliability,
 		Title:       "HEALTHCHECK can run",
 		Severity:    High,
-		Description: "The HEALTHCHECK's executable exists in the image and is executable (via symlinks and the image's PATH); the shell form needs the image's shell and each command word of the shell line; an ELF binary's dynamic loader and a script's #! interpreter must exist.",
+		Description: "The HEALTHCHECK's executable exists in the image and is executable (via symlinks and the image's PATH); the shell form needs the image's shell and every program the shell line runs (parsed as a shell parses it: pipelines, && and || lists, `exec`, nested `sh -c`/`bash -c` scripts; redirections, assignments and builtins are not programs); an ELF binary's dynamic loader and a script's #! interpreter must exist.",
 		Remediation: "Use a health command that ships in the image, e.g. the application's own `-healthcheck` flag, instead of curl or wget.",
 	}, func(s *Subject) ([]Finding, error) {
 		test := s.healthcheck()

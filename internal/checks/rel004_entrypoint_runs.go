@@ -9,7 +9,8 @@ func rel004() Check {
 		Dimension:   Reliability,
 		Title:       "ENTRYPOINT/CMD can run",
 		Severity:    Critical,
-		Description: "The program the container starts exists along the image's PATH, is executable, is built for the image's architecture, and has its dynamic loader or #! interpreter; the shell form's command words are resolved too.",
+		Veto:        true,
+		Description: "The program the container starts exists along the image's PATH, is executable, is built for the image's architecture, and has its dynamic loader or #! interpreter; every program a shell-form line runs is resolved too (parsed as a shell parses it, nested `sh -c` scripts included). A container that cannot start is a veto in the default policy.",
 		Remediation: "Fix the path in ENTRYPOINT/CMD, copy the missing program or interpreter into the image, or build the binary for the image's platform.",
 	}, func(s *Subject) ([]Finding, error) {
 		argv := s.entrypoint()
@@ -19,7 +20,7 @@ func rel004() Check {
 		}
 		var out []Finding
 		for _, p := range s.commandProblems(argv, "Config.Entrypoint+Cmd", true) {
-			out = append(out, Finding{Severity: Critical, Title: "the container cannot start: " + p.msg,
+			out = append(out, Finding{Severity: Critical, Veto: true, Title: "the container cannot start: " + p.msg,
 				Evidence: []Evidence{p.ev, field("Config.Entrypoint+Cmd", strings.Join(argv, " "))}})
 		}
 		return out, nil

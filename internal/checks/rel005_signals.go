@@ -25,15 +25,15 @@ func rel005() Check {
 		if initNames[path.Base(argv[0])] {
 			return nil, nil
 		}
-		if !isShellForm(argv) {
+		script, ok := shellScript(argv)
+		if !ok {
 			return nil, nil
 		}
-		line := strings.TrimSpace(argv[2])
-		if strings.HasPrefix(line, "exec ") && !strings.ContainsAny(line, ";&|") {
+		line := strings.TrimSpace(script)
+		if shellExecsLast(line) {
 			return nil, nil
 		}
-		words := shellCommandWords(line)
-		if len(words) > 0 && initNames[path.Base(words[0])] {
+		if words, _ := shellCommandWords(line); len(words) > 0 && initNames[path.Base(words[0])] {
 			return nil, nil
 		}
 		return []Finding{{Severity: Medium, Title: fmt.Sprintf("shell-form command %q: the shell is PID 1 and will not forward SIGTERM", line),

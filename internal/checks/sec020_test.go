@@ -14,6 +14,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/checks"
 	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
+	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/source"
 	"github.com/shipshape-dev/shipshape/internal/vulndb"
@@ -64,6 +65,12 @@ func vulnDB(t *testing.T, extra map[string]string) *vulndb.DB {
 // judgeVulns scans a Debian 12 image with libssl3 from openssl at version.
 func judgeVulns(t *testing.T, version string, o engine.Deps) *report.Report {
 	t.Helper()
+	return judgeVulnsPolicy(t, version, o, nil)
+}
+
+// judgeVulnsPolicy is judgeVulns under the policy pol (nil: the default).
+func judgeVulnsPolicy(t *testing.T, version string, o engine.Deps, pol *policy.Policy) *report.Report {
+	t.Helper()
 	status := "Package: libssl3\nStatus: install ok installed\nSource: openssl\nVersion: " + version + "\nArchitecture: amd64\n\n" +
 		"Package: openssl\nStatus: install ok installed\nVersion: " + version + "\nArchitecture: amd64\n\n"
 	spec := imagetest.Spec{Layers: [][]imagetest.File{imagetest.Debian(), {imagetest.Text("/var/lib/dpkg/status", status)}},
@@ -75,7 +82,11 @@ func judgeVulns(t *testing.T, version string, o engine.Deps) *report.Report {
 		t.Fatal(err)
 	}
 	defer opened.Close()
-	rep, err := scanWith(t, opened, o)
+	e, err := engine.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Scan(context.Background(), opened, engine.ObserveOptions{}, pol, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +135,8 @@ func TestSEC020Veto(t *testing.T) {
 	expect(t, rep, "SEC-020", checks.Pass, "Vulnerabilities: 0 in total")
 }
 
-// CVSS >= 7.0 without a fix is high but not a veto; the thresholds are
-// package settings.
+// CVSS >= 7.0 without a fix is high but not a veto; the thresholds come
+// from the policy's settings (thresholds.cvss), never from package state.
 func TestSEC020NoFixAndThresholds(t *testing.T) {
 	nofix := `{"id":"TEST-NOFIX","modified":"2025-01-01T00:00:00Z","severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],` +
 		`"affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`
@@ -135,12 +146,18 @@ func TestSEC020NoFixAndThresholds(t *testing.T) {
 	if f := findingWith(r, "TEST-NOFIX"); f.Veto || f.Severity != checks.High {
 		t.Errorf("unfixed 9.8: %+v", f)
 	}
-	old := checks.VulnVetoScore
-	defer func() { checks.VulnVetoScore = old }()
-	checks.VulnVetoScore = 8.0
+	pol, err := policy.Parse("policy.yaml", []byte("thresholds:\n  cvss: 8.0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep = judgeVulnsPolicy(t, "3.0.11-1~deb12u1", engine.Deps{Vulns: db}, pol)
+	if f := findingWith(result(t, rep, "SEC-020"), "CVE-2023-5363"); f == nil || f.Veto {
+		t.Errorf("7.5 is not a veto with the veto threshold at 8.0: %+v", f)
+	}
+	// The same image under the default policy: the threshold did not leak.
 	rep = judgeVulns(t, "3.0.11-1~deb12u1", engine.Deps{Vulns: db})
-	if f := findingWith(result(t, rep, "SEC-020"), "CVE-2023-5363"); f.Veto {
-		t.Errorf("7.5 is a veto with the veto threshold at 8.0: %+v", f)
+	if f := findingWith(result(t, rep, "SEC-020"), "CVE-2023-5363"); f == nil || !f.Veto {
+		t.Errorf("7.5 with a fix is a veto under the default policy: %+v", f)
 	}
 }
 

@@ -8,14 +8,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
 
-// VulnVetoScore is the CVSS base score at or above which a vulnerability
-// with a fixed version is a veto (SEC-020). The policy engine may change it.
-var VulnVetoScore = 7.0
-
-// VulnHighScore is the CVSS base score at or above which a vulnerability
-// without a fixed version is high (not a veto). The policy engine may change it.
-var VulnHighScore = 7.0
-
 // sec020 is the check SEC-020.
 func sec020() Check {
 	return define(Meta{
@@ -56,20 +48,20 @@ func sec020() Check {
 	})
 }
 
-// vulnSeverity applies the thresholds: CVSS >= VulnVetoScore with a fix is a
-// veto; CVSS >= VulnHighScore without a fix is high unless the
+// vulnSeverity applies the thresholds of the settings: CVSS >= st.CVSS with
+// a fix is a veto; CVSS >= st.CVSSHigh without a fix is high unless the
 // distribution rates the vulnerability itself (Debian's urgency: an
 // unfixed CVSS 9.8 that Debian calls unimportant is low); otherwise the
 // rating, the distribution's first (Match.Rating).
-func vulnSeverity(m vulndb.Match, vetoScore float64) (Severity, bool) {
+func vulnSeverity(m vulndb.Match, st Settings) (Severity, bool) {
 	sc := m.Score.Value
-	if sc > 0 && sc >= vetoScore && m.HasFix() {
+	if sc > 0 && sc >= st.vetoCVSS() && m.HasFix() {
 		if m.Score.Rating == "critical" {
 			return Critical, true
 		}
 		return High, true
 	}
-	if m.Vendor == nil && sc > 0 && sc >= VulnHighScore && !m.HasFix() {
+	if m.Vendor == nil && sc > 0 && sc >= st.highCVSS() && !m.HasFix() {
 		return High, false
 	}
 	switch m.Rating() {
@@ -114,11 +106,7 @@ func fixText(m vulndb.Match) string {
 }
 
 func vulnFinding(s *Subject, m vulndb.Match) Finding {
-	veto := VulnVetoScore
-	if st := s.settings(); st.CVSS > 0 {
-		veto = st.CVSS
-	}
-	sev, isVeto := vulnSeverity(m, veto)
+	sev, isVeto := vulnSeverity(m, s.settings())
 	p := m.Package
 	pkg := strings.Join(m.Packages, ", ") + " " + p.Version
 	if m.Name != p.Name || m.Version != p.Version {

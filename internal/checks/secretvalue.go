@@ -35,6 +35,10 @@ var referenceKey = regexp.MustCompile(`(?i)[_.-](file|path|dir|url|uri|host|endp
 // notSecret matches values that reference a secret instead of holding one.
 var notSecret = regexp.MustCompile(`^(/|\$|\{\{|<|file:|env:|vault:|arn:|projects/|none$|null$|false$|true$|0$|1$|yes$|no$)`)
 
+// secretNamedVariable is findSecret's kind for a value known to be secret
+// only by the name of its variable.
+const secretNamedVariable = "secret-named variable"
+
 // findSecret says whether KEY=VALUE holds a credential, and which kind.
 func findSecret(key, value string) (string, bool) {
 	for _, r := range secretValues {
@@ -47,7 +51,7 @@ func findSecret(key, value string) (string, bool) {
 		if referenceKey.MatchString(key) {
 			return "", false
 		}
-		return "secret-named variable", true
+		return secretNamedVariable, true
 	}
 	return "", false
 }

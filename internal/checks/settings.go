@@ -20,8 +20,12 @@ type Settings struct {
 	DeniedLicenses []string
 	// AllowedLicenses, when set, are the only SPDX ids CMP-002 accepts without a finding.
 	AllowedLicenses []string
-	// CVSS replaces VulnVetoScore (SEC-020) when above zero.
+	// CVSS is the CVSS base score at or above which a vulnerability with a
+	// fixed version is a veto (SEC-020); zero means DefaultCVSS.
 	CVSS float64
+	// CVSSHigh is the CVSS base score at or above which a vulnerability
+	// without a fixed version is high, not a veto (SEC-020); zero means DefaultCVSS.
+	CVSSHigh float64
 	// TrustedRegistries are the sources SEC-030 accepts (supplychain.Match
 	// patterns); empty means any.
 	TrustedRegistries []string
@@ -34,9 +38,28 @@ type Settings struct {
 	Load LoadThresholds
 }
 
+// DefaultCVSS is the checklist's SEC-020 threshold: a fixable vulnerability
+// with CVSS >= 7.0 is a veto, an unfixed one is high.
+const DefaultCVSS = 7.0
+
 // DefaultSettings returns the checklist's defaults.
 func DefaultSettings() Settings {
-	return Settings{MaxImageAge: 365 * 24 * time.Hour, EOLWarning: 90 * 24 * time.Hour, MaxUpstreamAge: 365 * 24 * time.Hour}
+	return Settings{MaxImageAge: 365 * 24 * time.Hour, EOLWarning: 90 * 24 * time.Hour, MaxUpstreamAge: 365 * 24 * time.Hour,
+		CVSS: DefaultCVSS, CVSSHigh: DefaultCVSS}
+}
+
+func (st Settings) vetoCVSS() float64 {
+	if st.CVSS > 0 {
+		return st.CVSS
+	}
+	return DefaultCVSS
+}
+
+func (st Settings) highCVSS() float64 {
+	if st.CVSSHigh > 0 {
+		return st.CVSSHigh
+	}
+	return DefaultCVSS
 }
 
 // settings returns the subject's settings, or the defaults when unset.

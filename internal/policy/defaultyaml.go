@@ -11,14 +11,20 @@ kind: Policy
 # (critical, high, medium, low): findings at or above it fail the run too.
 failOn: veto
 
-# The checklist's vetoes are built into the checks (see docs/checks.md):
+# The checklist's vetoes are built into the checks (see docs/checks.md),
+# and reports list them first:
 #   REL-001 latest or untagged reference, SEC-001 root, SEC-020 a fixable
 #   vulnerability with CVSS >= thresholds.cvss, CMP-002 a denied license,
 #   MNT-007 upstream untouched for a year or no maintainer.
+# The default policy also vetoes an image that leaks or cannot start:
+#   CMP-004 a credential in a file of any layer (recoverable ones too),
+#   CMP-005 a credential in ENV, labels or history, CMP-007 a critical
+#   backdoor indicator, REL-004 an ENTRYPOINT/CMD that cannot run.
 # Per-check overrides: severity, veto (true/false), disabled.
 checks: {}
 #  SEC-007: {severity: medium}
 #  REL-002: {veto: true}
+#  CMP-004: {veto: false}   # report leaked credentials as critical, without failing the image
 #  MNT-005: {disabled: true}
 
 thresholds:

@@ -135,7 +135,7 @@ func Evaluate(results []checks.Result, p *Policy) Verdict {
 		v.Score = (total + n/2) / n
 	}
 	v.Grade = Grade(v.Score, len(v.Vetoes) > 0)
-	sortFindings(v.Vetoes)
+	sortVetoes(v.Vetoes)
 	sortFindings(v.Failing)
 	v.Pass = len(v.Vetoes) == 0 && len(v.Failing) == 0
 	return v
@@ -158,6 +158,25 @@ func Grade(score int, vetoed bool) string {
 		return "E"
 	}
 	return "F"
+}
+
+// ChecklistVetoes are the checks whose vetoes the production checklist
+// names (root, a fixable vulnerability, an unpinned reference, a denied
+// license, an unmaintained upstream). Reports list their vetoes first,
+// ahead of the vetoes the default policy adds (leaked credentials,
+// backdoors, a container that cannot start) and the policy's own.
+func ChecklistVetoes() []string {
+	return []string{"SEC-001", "SEC-020", "REL-001", "CMP-002", "MNT-007"}
+}
+
+// sortVetoes orders vetoes: the checklist's first, then by severity and ID.
+func sortVetoes(fs []checks.Finding) {
+	first := map[string]bool{}
+	for _, id := range ChecklistVetoes() {
+		first[id] = true
+	}
+	sortFindings(fs)
+	sort.SliceStable(fs, func(i, j int) bool { return first[fs[i].CheckID] && !first[fs[j].CheckID] })
 }
 
 func sortFindings(fs []checks.Finding) {
