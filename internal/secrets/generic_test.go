@@ -18,6 +18,8 @@ func TestSecretVariables(t *testing.T) {
 		{"API key", "/srv/app/.env.production", "OPENAI_API_KEY=\"%s\"\n", "secret-variable", tok(48)},
 		{"export", "/etc/profile.d/app.sh", "export STRIPE_SECRET_KEY=%s\n", "secret-variable", tok(24)},
 		{"Dockerfile ENV", "/src/Dockerfile", "FROM debian\nENV SENDGRID_API_KEY=%s\n", "secret-variable", tok(40)},
+		// Once missed: "mY..." was taken for the placeholder prefix "my".
+		{"token starting like a placeholder", "/src/Dockerfile", "ENV SENDGRID_API_KEY=%s\n", "secret-variable", "mY9UkLw5MZJl3PvyzsAauSBHLXJgrUN5DwTBdUIc"},
 		{"compose", "/app/docker-compose.yml", "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD: %s\n", "password-variable", tok(14)},
 		{"DB password", "/app/.env", "DB_HOST=db\nDB_PASSWORD=%s\n", "password-variable", "Xk9#mQ2!vL7p"},
 		{"systemd unit", "/etc/systemd/system/app.service", "[Service]\nEnvironment=REDIS_PASSWORD=%s\n", "password-variable", tok(20)},
