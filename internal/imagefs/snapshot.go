@@ -109,6 +109,7 @@ func (t *FS) UnmarshalJSON(b []byte) error {
 		}
 		nt.deleted = append(nt.deleted, Deletion{Path: d.P, Layer: d.L, Last: d.LL, Type: d.T})
 	}
+	nt.freeze()
 	*t = *nt
 	return nil
 }

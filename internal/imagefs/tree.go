@@ -33,6 +33,9 @@ type Node struct {
 	// Changed lists the layers after Added that rewrote the path, in order.
 	Changed  []int
 	children map[string]*Node
+	// sorted are the children in path order, set by FS.freeze once the
+	// tree no longer changes (every walk of the checks reuses them).
+	sorted []*Node
 }
 
 // FS is the final filesystem of an image, metadata only.
@@ -317,12 +320,32 @@ func (t *FS) ReadDir(p string) ([]*Node, error) {
 }
 
 func sortedChildren(n *Node) []*Node {
+	if n.sorted != nil || len(n.children) == 0 {
+		return n.sorted
+	}
 	out := make([]*Node, 0, len(n.children))
 	for _, c := range n.children {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
+}
+
+// freeze sorts every directory's children once: the tree is final (after
+// the layer walk, or rebuilt from facts) and is then only read, by many
+// checks and, in the service, by many goroutines.
+func (t *FS) freeze() {
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		n.sorted = nil
+		n.sorted = sortedChildren(n)
+		for _, c := range n.sorted {
+			if c.Type == TypeDir {
+				visit(c)
+			}
+		}
+	}
+	visit(t.root)
 }
 
 // Walk calls fn for every node of the final filesystem in lexical order,

@@ -256,6 +256,7 @@ func Walk(ctx context.Context, blobs []Blob, analyzers []Analyzer, lim Limits) (
 			return nil, err
 		}
 	}
+	w.fs.freeze()
 	return &Result{FS: w.fs, Warnings: w.warnings}, nil
 }
 
