@@ -205,6 +205,7 @@ func (s *Server) routes() {
 	s.route("/api/", "", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusNotFound, "no such endpoint %s %s: see GET /api/v1/openapi.json", r.Method, r.URL.Path)
 	})
+	s.uiRoutes()
 	if s.adm != nil {
 		s.route("POST /admission/v1/validate", "", s.timed("validate", s.adm.ValidateHandler()))
 		if s.cfg.Admission.EnableMutation {
@@ -265,3 +266,5 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
