@@ -38,6 +38,12 @@ type env struct {
 
 func newEnv(t testing.TB, dsn string) *env {
 	t.Helper()
+	return newEnvWith(t, dsn, engine.Deps{SkipVulns: true})
+}
+
+// newEnvWith is newEnv judging with the engine deps d.
+func newEnvWith(t testing.TB, dsn string, d engine.Deps) *env {
+	t.Helper()
 	qc := store.QueueConfig{PollInterval: 50 * time.Millisecond}
 	jobs := fleet.RegisterJobs(&qc)
 	st, err := store.Open(context.Background(), dsn, store.WithQueue(qc))
@@ -45,7 +51,7 @@ func newEnv(t testing.TB, dsn string) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	eng, err := engine.New(engine.Deps{SkipVulns: true})
+	eng, err := engine.New(d)
 	if err != nil {
 		t.Fatal(err)
 	}
