@@ -103,6 +103,9 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	if !report.KnownFormat(f.format) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
 	}
+	if _, err := f.useColor(cmd, ""); err != nil {
+		return err
+	}
 	outs, err := parseOutputs(f.format, f.outputs)
 	if err != nil {
 		return err
@@ -172,15 +175,34 @@ func judgeFactsFile(cmd *cobra.Command, f checkFlags, pol *policy.Policy) (*repo
 // output is one rendering of the report: a format and a file ("" is stdout).
 type output struct{ format, file string }
 
+// parseOutputs reads the -o flags: FILE (in format) or FORMAT=FILE. A
+// FORMAT= prefix that names no format is an error, not a file name (a file
+// whose name holds "=" can be given as ./NAME). Two renderings to one file,
+// and files that cannot be written, are refused before any work is done.
 func parseOutputs(format string, flags []string) ([]output, error) {
 	var outs []output
+	seen := map[string]string{}
 	for _, o := range flags {
 		fm, file, ok := strings.Cut(o, "=")
-		if !ok || !report.KnownFormat(fm) {
+		switch {
+		case !ok || strings.ContainsAny(fm, `/\`):
 			fm, file = format, o
+		case !report.KnownFormat(fm):
+			return nil, usageError{fmt.Errorf("--output %q: unknown format %q: use FORMAT=FILE with FORMAT one of %s (a file whose name holds \"=\" can be written as ./%s)", o, fm, strings.Join(report.Formats, ", "), o)}
 		}
 		if file == "" {
-			return nil, usageError{fmt.Errorf("--output %q: no file name", o)}
+			return nil, usageError{fmt.Errorf("--output %q: no file name (use FORMAT=FILE or FILE)", o)}
+		}
+		key := filepath.Clean(file)
+		if abs, err := filepath.Abs(file); err == nil {
+			key = abs
+		}
+		if prev, dup := seen[key]; dup {
+			return nil, usageError{fmt.Errorf("--output: %s would be written twice (as %s and as %s): give each format its own file", file, prev, fm)}
+		}
+		seen[key] = fm
+		if err := checkWritable(file); err != nil {
+			return nil, err
 		}
 		outs = append(outs, output{fm, file})
 	}
@@ -188,6 +210,26 @@ func parseOutputs(format string, flags []string) ([]output, error) {
 		outs = []output{{format, ""}}
 	}
 	return outs, nil
+}
+
+// checkWritable says whether a report can be written to path: its directory
+// exists (or can be made) and takes a new file, and path is not a directory
+// or a special file. It leaves nothing behind.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return usageError{fmt.Errorf("--output %s: not a regular file (%s); name a file to write the report to", path, st.Mode().Type())}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageError{fmt.Errorf("--output %s: cannot create its directory: %w", path, err)}
+	}
+	tmp, err := os.CreateTemp(dir, ".shipshape-*")
+	if err != nil {
+		return usageError{fmt.Errorf("--output %s: cannot write there: %w", path, err)}
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	return nil
 }
 
 func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []output) error {
@@ -207,28 +249,32 @@ func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []ou
 }
 
 func writeOne(cmd *cobra.Command, rep *report.Report, f checkFlags, o output) error {
-	var w io.Writer = cmd.OutOrStdout()
-	color := f.color == "always"
-	var file *os.File
-	if o.file != "" {
-		var err error
-		if err = os.MkdirAll(filepath.Dir(o.file), 0o755); err == nil {
-			file, err = os.Create(o.file)
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("--output: %w", err)}
-		}
-		w = file
-	} else if out, ok := w.(*os.File); ok && f.color == "auto" {
-		color = term.IsTerminal(int(out.Fd()))
+	color, err := f.useColor(cmd, o.file)
+	if err != nil {
+		return err
 	}
-	err := report.Write(w, o.format, rep, report.TableOptions{Color: color, Verbose: f.verbose})
-	if file != nil {
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
+	return writeFile(cmd.OutOrStdout(), o.file, func(w io.Writer) error {
+		return report.Write(w, o.format, rep, report.TableOptions{Color: color, Verbose: f.verbose})
+	})
+}
+
+// useColor says whether the table is coloured: --color always or never,
+// else (auto) when writing to a terminal and NO_COLOR is not set.
+func (f checkFlags) useColor(cmd *cobra.Command, file string) (bool, error) {
+	switch f.color {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+	default:
+		return false, usageError{fmt.Errorf("--color %q: want auto, always or never", f.color)}
 	}
-	return err
+	if file != "" || os.Getenv("NO_COLOR") != "" {
+		return false, nil
+	}
+	out, ok := cmd.OutOrStdout().(*os.File)
+	return ok && term.IsTerminal(int(out.Fd())), nil
 }
 
 // explainVerdict shows the formula with this report's numbers.

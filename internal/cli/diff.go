@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +34,11 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 			if format != "table" && format != "json" && format != "markdown" {
 				return usageError{fmt.Errorf("--format %q: want table, json or markdown", format)}
 			}
+			if output != "" {
+				if err := checkWritable(output); err != nil {
+					return err
+				}
+			}
 			pol, err := loadPolicy(f.policyFile, f.ignoreFile)
 			if err != nil {
 				return err
@@ -49,33 +52,17 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 				return err
 			}
 			d := diff.Compare(base, cand)
-			var w io.Writer = cmd.OutOrStdout()
-			var file *os.File
-			if output != "" {
-				if err = os.MkdirAll(filepath.Dir(output), 0o755); err == nil {
-					file, err = os.Create(output)
+			err = writeFile(cmd.OutOrStdout(), output, func(w io.Writer) error {
+				switch format {
+				case "json":
+					return diff.WriteJSON(w, d)
+				case "markdown":
+					return diff.WriteMarkdown(w, d)
 				}
-				if err != nil {
-					return usageError{fmt.Errorf("--output: %w", err)}
-				}
-				defer file.Close()
-				w = file
-			}
-			switch format {
-			case "json":
-				err = diff.WriteJSON(w, d)
-			case "markdown":
-				err = diff.WriteMarkdown(w, d)
-			default:
-				err = diff.WriteTable(w, d)
-			}
+				return diff.WriteTable(w, d)
+			})
 			if err != nil {
 				return err
-			}
-			if file != nil {
-				if err := file.Close(); err != nil {
-					return err
-				}
 			}
 			if !cand.Verdict.Pass {
 				return policyFailure

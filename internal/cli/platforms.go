@@ -69,15 +69,10 @@ func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *poli
 }
 
 func writePlatforms(cmd *cobra.Command, all platformsReport, f checkFlags, o output) error {
-	var w io.Writer = cmd.OutOrStdout()
-	if o.file != "" {
-		file, err := os.Create(o.file)
-		if err != nil {
-			return usageError{fmt.Errorf("--output: %w", err)}
-		}
-		defer file.Close()
-		w = file
-	}
+	return writeFile(cmd.OutOrStdout(), o.file, func(w io.Writer) error { return renderPlatforms(w, all, f, o) })
+}
+
+func renderPlatforms(w io.Writer, all platformsReport, f checkFlags, o output) error {
 	if o.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")

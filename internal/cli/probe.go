@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,7 +84,10 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !report.KnownFormat(f.format) {
-				return usageError{fmt.Errorf("--format %q: unknown", f.format)}
+				return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
+			}
+			if _, err := f.useColor(cmd, ""); err != nil {
+				return err
 			}
 			outs, err := parseOutputs(f.format, f.outputs)
 			if err != nil {
