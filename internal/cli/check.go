@@ -57,12 +57,12 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 		Args: func(cmd *cobra.Command, args []string) error {
 			if f.factsFile != "" {
 				if len(args) != 0 {
-					return usageError{fmt.Errorf("check --facts takes no IMAGE (the facts name it), got %d arguments", len(args))}
+					return usageError{fmt.Errorf("check --facts takes no IMAGE (the facts name it), got %s", countArgs(len(args)))}
 				}
 				return nil
 			}
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("check takes one IMAGE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("check takes one IMAGE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},

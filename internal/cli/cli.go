@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -111,12 +112,66 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+	})
 	root.AddCommand(newCheck(), newDB(), newVersion(), newDocs())
 	for _, c := range extraCommands {
 		root.AddCommand(c())
 	}
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	conventions(root)
 	return root
+}
+
+// conventions makes every command follow the command line's rules: a wrong
+// number of arguments is a usage error (exit 2) that shows the usage line,
+// and a command that only groups others (db, policy, cache, ...) refuses an
+// unknown subcommand and needs one, naming them.
+func conventions(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		conventions(sub)
+	}
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q: want one of %s (see %s --help)", args[0], cmd.CommandPath(), subcommands(cmd), cmd.CommandPath())}
+			}
+			return nil
+		}
+		c.RunE = func(cmd *cobra.Command, _ []string) error {
+			if !cmd.HasParent() {
+				return cmd.Help()
+			}
+			return usageError{fmt.Errorf("%s needs a subcommand: %s (see %s --help)", cmd.CommandPath(), subcommands(cmd), cmd.CommandPath())}
+		}
+		return
+	}
+	if check := c.Args; check != nil {
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			err := check(cmd, args)
+			var ue usageError
+			switch {
+			case err == nil:
+				return nil
+			case errors.As(err, &ue):
+				return usageError{fmt.Errorf("%w (usage: %s)", err, cmd.UseLine())}
+			}
+			return usageError{fmt.Errorf("%s: %w (usage: %s)", cmd.CommandPath(), err, cmd.UseLine())}
+		}
+	}
+}
+
+// subcommands lists the names of c's commands that are shown in its help.
+func subcommands(c *cobra.Command) string {
+	var names []string
+	for _, s := range c.Commands() {
+		if s.IsAvailableCommand() {
+			names = append(names, s.Name())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 func newVersion() *cobra.Command {

@@ -26,7 +26,7 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
   shipshape diff --format markdown -o diff.md prod.tar candidate.tar`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageError{fmt.Errorf("diff takes BASELINE and CANDIDATE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("diff takes BASELINE and CANDIDATE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},

@@ -78,7 +78,7 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
   shipshape probe --baseline registry.example.com/team/app@sha256:PROD --tests cst.yaml candidate.tar`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("probe takes one IMAGE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("probe takes one IMAGE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},

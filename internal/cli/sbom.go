@@ -40,7 +40,7 @@ IMAGE takes the same forms as for "shipshape check".`,
   shipshape sbom --format spdx-json oci:build/layout:1.0`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("sbom takes one IMAGE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("sbom takes one IMAGE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},
