@@ -31,6 +31,7 @@ type checkFlags struct {
 	failOn       string
 	color        string
 	explain      bool
+	severity     []string
 	verbose      bool
 	// factsFile is --facts: judge stored facts instead of reading the image.
 	factsFile string
@@ -79,7 +80,8 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed (judged by REL-001), when it differs from how the image was read")
 	fl.StringVar(&f.failOn, "fail-on", "veto", "what fails the run: veto, or a severity (critical, high, medium, low) that fails along with vetoes")
-	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
+	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never (auto: on a terminal, unless NO_COLOR is set)")
+	fl.StringSliceVar(&f.severity, "severity", nil, "show only findings of these severities, comma-separated (critical,high,medium,low,info); the verdict is still judged on all of them")
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
 	fl.BoolVar(&f.allPlatforms, "all-platforms", false, "judge every platform of an index and show how each differs from the first (table, json or markdown)")
@@ -91,8 +93,11 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 }
 
 func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
-	pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+	pol, err := f.loadPolicy()
 	if err != nil {
+		return err
+	}
+	if _, err := parseSeverities(f.severity); err != nil {
 		return err
 	}
 	if cmd.Flags().Changed("fail-on") {
@@ -126,7 +131,7 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 		return err
 	}
 	if !rep.Verdict.Pass {
-		return policyFailure
+		return f.gate.failure()
 	}
 	return nil
 }
@@ -151,7 +156,11 @@ func judgeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Poli
 	if err != nil {
 		return nil, err
 	}
-	return e.Judge(cmd.Context(), fs, pol, time.Time{})
+	rep, err := e.Judge(cmd.Context(), fs, pol, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return f.judged(rep, pol), nil
 }
 
 // judgeFactsFile judges the facts of --facts; --ref renames the image.
@@ -169,7 +178,11 @@ func judgeFactsFile(cmd *cobra.Command, f checkFlags, pol *policy.Policy) (*repo
 	if f.ref != "" {
 		opts = append(opts, engine.WithReference(f.ref))
 	}
-	return e.Judge(cmd.Context(), fs, pol, time.Time{}, opts...)
+	rep, err := e.Judge(cmd.Context(), fs, pol, time.Time{}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return f.judged(rep, pol), nil
 }
 
 // output is one rendering of the report: a format and a file ("" is stdout).
@@ -233,6 +246,11 @@ func checkWritable(path string) error {
 }
 
 func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []output) error {
+	sev, err := parseSeverities(f.severity)
+	if err != nil {
+		return err
+	}
+	rep = shown(rep, sev)
 	for _, o := range outs {
 		if err := writeOne(cmd, rep, f, o); err != nil {
 			return err
@@ -273,8 +291,13 @@ func (f checkFlags) useColor(cmd *cobra.Command, file string) (bool, error) {
 	if file != "" || os.Getenv("NO_COLOR") != "" {
 		return false, nil
 	}
-	out, ok := cmd.OutOrStdout().(*os.File)
-	return ok && term.IsTerminal(int(out.Fd())), nil
+	return isTerminal(cmd.OutOrStdout()), nil
+}
+
+// isTerminal says whether w is a terminal (a variable for the tests).
+var isTerminal = func(w io.Writer) bool {
+	out, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(out.Fd()))
 }
 
 // explainVerdict shows the formula with this report's numbers.

@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,11 +61,18 @@ var policyFailure = errors.New("policy failed")
 func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root := newRoot(stdout, stderr)
+	var rc runControl
+	root := newRoot(stdout, stderr, &rc)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if rc.cancel != nil {
+		if err != nil && errors.Is(context.Cause(rc.ctx), errTimeout) {
+			err = usageError{fmt.Errorf("timed out after %s (--timeout): raise --timeout (or SHIPSHAPE_TIMEOUT), or give 0 for no limit", rc.timeout)}
+		}
+		rc.cancel()
+	}
 	code := exitCode(err)
-	if err != nil && code != ExitPolicy {
+	if err != nil && !errors.Is(err, policyFailure) {
 		fmt.Fprintf(stderr, "shipshape: %v\n", err)
 		if code == ExitInternal {
 			fmt.Fprintln(stderr, "This is a bug in shipshape; please report it with the command line you ran.")
@@ -75,6 +83,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 
 func exitCode(err error) int {
 	var ue usageError
+	var pf policyFailed
 	var ie *source.InputError
 	var le *imagefs.LayerError
 	var pe *policy.Error
@@ -82,6 +91,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitPass
+	case errors.As(err, &pf):
+		return pf.code
 	case errors.Is(err, policyFailure):
 		return ExitPolicy
 	case errors.As(err, &ue), errors.As(err, &ie), errors.As(err, &le), errors.As(err, &pe), errors.As(err, &ee):
@@ -92,15 +103,36 @@ func exitCode(err error) int {
 	return ExitInternal
 }
 
-func newRoot(stdout, stderr io.Writer) *cobra.Command {
+// errTimeout is the cause of the context's end when --timeout passed.
+var errTimeout = errors.New("--timeout exceeded")
+
+// runControl is the deadline --timeout puts on the whole run.
+type runControl struct {
+	timeout time.Duration
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+func newRoot(stdout, stderr io.Writer, rc *runControl) *cobra.Command {
 	var logLevel string
 	root := &cobra.Command{
 		Use:           "shipshape",
+		Version:       Version(),
 		Short:         "Judge whether a container image is fit to run in production",
 		Long:          "shipshape judges a container image on security, reliability, maintainability, compliance and measured fit, gives one verdict with evidence, and fails the CI job when the image must not ship.\n\nExit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := flagsFromEnv(cmd); err != nil {
+				return err
+			}
+			if rc.timeout < 0 {
+				return usageError{fmt.Errorf("--timeout %s: want a duration such as 90s or 10m, or 0 for no limit", rc.timeout)}
+			}
+			if rc.timeout > 0 {
+				rc.ctx, rc.cancel = context.WithTimeoutCause(cmd.Context(), rc.timeout, errTimeout)
+				cmd.SetContext(rc.ctx)
+			}
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level: %w", err)}
@@ -112,6 +144,8 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.PersistentFlags().DurationVar(&rc.timeout, "timeout", 0, "stop the whole run after this long, as a usage or input error (exit 2), e.g. 10m (default: no limit)")
+	root.SetVersionTemplate("shipshape {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})

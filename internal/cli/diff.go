@@ -39,7 +39,7 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 					return err
 				}
 			}
-			pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+			pol, err := f.loadPolicy()
 			if err != nil {
 				return err
 			}
@@ -65,7 +65,7 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 				return err
 			}
 			if !cand.Verdict.Pass {
-				return policyFailure
+				return f.gate.failure()
 			}
 			return nil
 		},

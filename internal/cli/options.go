@@ -16,6 +16,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/facts"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/secrets"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
@@ -36,6 +37,8 @@ type imageFlags struct {
 	secretConfig string
 	// supply are the supply-chain flags (--offline, --forge-url, ...).
 	supply supplyFlags
+	// gate are --exit-code, --ignore-unfixed and --ignore-list.
+	gate gateFlags
 }
 
 // addImageFlags adds the shared flags. judging adds those only judging needs
@@ -51,7 +54,32 @@ func addImageFlags(fl *pflag.FlagSet, f *imageFlags, judging bool) {
 		fl.StringVar(&f.policyFile, "policy", "", "policy file (YAML; write the default one with: shipshape policy init)")
 		fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (YAML with an exceptions list; default .shipshape-ignore.yaml when it exists)")
 		addVulnFlags(fl, f)
+		addGateFlags(fl, &f.gate)
 	}
+}
+
+// loadPolicy reads the policy, the YAML exceptions and the plain ignore
+// list of a judging command, after checking the gate flags.
+func (f *imageFlags) loadPolicy() (*policy.Policy, error) {
+	if err := f.gate.validate(); err != nil {
+		return nil, err
+	}
+	pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := addIgnoreList(pol, f.gate.ignoreList); err != nil {
+		return nil, err
+	}
+	return pol, nil
+}
+
+// judged applies what the flags change in a judgement: --ignore-unfixed.
+func (f *imageFlags) judged(rep *report.Report, pol *policy.Policy) *report.Report {
+	if f.gate.ignoreUnfixed {
+		dropUnfixed(rep, pol)
+	}
+	return rep
 }
 
 // platformOption parses --platform.

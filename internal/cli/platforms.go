@@ -62,7 +62,7 @@ func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *poli
 	}
 	for _, r := range reps {
 		if !r.Verdict.Pass {
-			return policyFailure
+			return f.gate.failure()
 		}
 	}
 	return nil
@@ -78,9 +78,13 @@ func renderPlatforms(w io.Writer, all platformsReport, f checkFlags, o output) e
 		enc.SetIndent("", "  ")
 		return enc.Encode(all)
 	}
+	sev, err := parseSeverities(f.severity)
+	if err != nil {
+		return err
+	}
 	for _, r := range all.Platforms {
 		fmt.Fprintf(w, "\n=== %s ===\n\n", r.Image.Platform)
-		if err := report.Write(w, o.format, r, report.TableOptions{Verbose: f.verbose}); err != nil {
+		if err := report.Write(w, o.format, shown(r, sev), report.TableOptions{Verbose: f.verbose}); err != nil {
 			return err
 		}
 	}

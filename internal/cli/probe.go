@@ -93,8 +93,11 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 			if err != nil {
 				return err
 			}
-			pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+			pol, err := f.loadPolicy()
 			if err != nil {
+				return err
+			}
+			if _, err := parseSeverities(f.severity); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("fail-on") || pol.FailOn == nil {
@@ -110,7 +113,7 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 				return err
 			}
 			if !rep.Verdict.Pass {
-				return policyFailure
+				return f.gate.failure()
 			}
 			return nil
 		},
@@ -120,7 +123,8 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 	fl.StringVar(&f.format, "format", "table", "output format")
 	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE, or FORMAT=FILE (repeatable)")
 	fl.StringVar(&f.failOn, "fail-on", "high", "what fails the run: a severity (high: every measured failure of FIT-001/002/003/007/008/009), or veto")
-	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
+	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never (auto: on a terminal, unless NO_COLOR is set)")
+	fl.StringSliceVar(&f.severity, "severity", nil, "show only findings of these severities, comma-separated (critical,high,medium,low,info); the verdict is still judged on all of them")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
 	addImageFlags(fl, &f.imageFlags, true)
 	return cmd

@@ -113,17 +113,11 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 			case finding.Errored:
 				fmt.Fprintf(&b, "  %s%-8s%s %-7s %s: %s\n", c.red, "error", c.reset, res.Check.ID, res.Check.Title, firstLine(res.Note))
 			case finding.Fail:
-				lastFix := ""
 				for i, f := range res.Findings {
 					if i == o.MaxFindings {
 						fmt.Fprintf(&b, "  %s... %d more %s findings (see --format json)%s\n", c.dim, len(res.Findings)-i, res.Check.ID, c.reset)
 						break
 					}
-					fix := f.Remediation
-					if fix == lastFix {
-						f.Remediation = ""
-					}
-					lastFix = fix
 					writeFinding(&b, c, f, "  ")
 				}
 			}
