@@ -45,6 +45,8 @@ func TestMain(m *testing.M) {
 	// Never ask the real GitHub API from the tests: MNT-007 uses cached
 	// answers only; supplychain_test.go points it at a local server.
 	os.Setenv("SHIPSHAPE_OFFLINE", "1")
+	// The facts cache of this run only: tests that read an image twice use it.
+	os.Setenv("SHIPSHAPE_CACHE_DIR", filepath.Join(dir, "facts-cache"))
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

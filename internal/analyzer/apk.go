@@ -39,7 +39,7 @@ func ParseApkInstalled(data []byte) []inventory.Package {
 	var cur inventory.Package
 	flush := func() {
 		if cur.Name != "" && cur.Version != "" {
-			cur.Ecosystem = "apk"
+			cur.Ecosystem = string(inventory.Apk)
 			if cur.SourceName == "" {
 				cur.SourceName = cur.Name
 			}

@@ -72,7 +72,7 @@ func ParseComposerInstalled(data []byte) ([]inventory.Package, error) {
 		if n == "" {
 			ns, n = "", ns
 		}
-		out = append(out, langPackage("Packagist", p.Name, p.Version, purl("composer", ns, n, p.Version), npmLicenses(p.License)))
+		out = append(out, langPackage(inventory.Packagist, p.Name, p.Version, purl(inventory.Packagist, ns, n, p.Version), npmLicenses(p.License)))
 	}
 	return out, nil
 }

@@ -68,7 +68,7 @@ func ParseDepsJSON(data []byte) ([]inventory.Package, error) {
 			continue
 		}
 		name, version := k[:i], k[i+1:]
-		out = append(out, langPackage("NuGet", name, version, purl("nuget", "", name, version), nil))
+		out = append(out, langPackage(inventory.NuGet, name, version, purl(inventory.NuGet, "", name, version), nil))
 	}
 	return out, nil
 }

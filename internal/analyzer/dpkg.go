@@ -101,7 +101,7 @@ func ParseDpkgStatus(data []byte) []inventory.Package {
 		if st, ok := cur["Status"]; ok && !strings.HasSuffix(st, " installed") {
 			return
 		}
-		p := inventory.Package{Name: name, Version: version, Ecosystem: "deb", Arch: cur["Architecture"], SourceName: name, SourceVersion: version}
+		p := inventory.Package{Name: name, Version: version, Ecosystem: string(inventory.Deb), Arch: cur["Architecture"], SourceName: name, SourceVersion: version}
 		if src := cur["Source"]; src != "" {
 			sn, sv, ok := strings.Cut(src, " ")
 			p.SourceName = sn

@@ -70,7 +70,7 @@ func ParseGemspec(data []byte) (inventory.Package, bool) {
 			}
 		}
 	}
-	return langPackage("RubyGems", name, version, purl("gem", "", name, version), lic), true
+	return langPackage(inventory.RubyGems, name, version, purl(inventory.RubyGems, "", name, version), lic), true
 }
 
 // rubyLiteral returns the content of the string literal a rubyString match captured.

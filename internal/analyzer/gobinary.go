@@ -61,5 +61,5 @@ func goPackages(goVersion string, bi *debug.BuildInfo) []inventory.Package {
 // path up to its last element.
 func goModule(mod, version string) inventory.Package {
 	ns, name := path.Split(mod)
-	return langPackage("Go", mod, version, purl("golang", strings.TrimSuffix(ns, "/"), name, version), nil)
+	return langPackage(inventory.Go, mod, version, purl(inventory.Go, strings.TrimSuffix(ns, "/"), name, version), nil)
 }

@@ -221,7 +221,7 @@ func mavenFromPoms(props map[string]map[string]string, lic map[string][]string, 
 		if len(l) == 0 && len(props) == 1 && manifest["Bundle-License"] != "" {
 			l = []string{manifest["Bundle-License"]}
 		}
-		out = append(out, langPackage("Maven", g+":"+a, v, purl("maven", g, a, v), l))
+		out = append(out, langPackage(inventory.Maven, g+":"+a, v, purl(inventory.Maven, g, a, v), l))
 	}
 	return out
 }
@@ -242,7 +242,7 @@ func mavenFromManifest(m map[string]string) (inventory.Package, bool) {
 	if l := m["Bundle-License"]; l != "" {
 		lic = []string{l}
 	}
-	return langPackage("Maven", name, version, purl("maven", "", name, version), lic), true
+	return langPackage(inventory.Maven, name, version, purl(inventory.Maven, "", name, version), lic), true
 }
 
 // parseProperties reads a Java properties file's "key=value" and "key: value" lines.

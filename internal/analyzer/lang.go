@@ -76,15 +76,16 @@ func readBounded(f *imagefs.File, r io.Reader, limit int64) ([]byte, error) {
 	return data, nil
 }
 
-// purl builds a package URL; an empty version is left out.
-func purl(typ, namespace, name, version string) string {
+// purl builds a package URL of the ecosystem's purl type; an empty version
+// is left out.
+func purl(eco inventory.Ecosystem, namespace, name, version string) string {
 	if name == "" {
 		return ""
 	}
-	return packageurl.NewPackageURL(typ, namespace, name, version, nil, "").ToString()
+	return packageurl.NewPackageURL(eco.PURLType(), namespace, name, version, nil, "").ToString()
 }
 
 // langPackage fills the fields every language package shares.
-func langPackage(eco, name, version, purl string, licenses []string) inventory.Package {
-	return inventory.Package{Name: name, Version: version, Type: typeLang, Ecosystem: eco, PURL: purl, Licenses: licenses}
+func langPackage(eco inventory.Ecosystem, name, version, purl string, licenses []string) inventory.Package {
+	return inventory.Package{Name: name, Version: version, Type: typeLang, Ecosystem: string(eco), PURL: purl, Licenses: licenses}
 }

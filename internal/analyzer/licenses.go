@@ -21,7 +21,7 @@ func attachLicenses(as []Analyzer, fsys *imagefs.FS, inv *inventory.Inventory) {
 	}
 	for i := range inv.Packages {
 		p := &inv.Packages[i]
-		if p.Ecosystem == "deb" && cr != nil && len(p.Licenses) == 0 {
+		if p.Eco() == inventory.Deb && cr != nil && len(p.Licenses) == 0 {
 			if lics, path, ok := cr.lookup(fsys, p.Name); ok {
 				p.Licenses = lics
 				p.LicensePaths = appendUnique(p.LicensePaths, path)

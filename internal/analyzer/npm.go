@@ -213,5 +213,5 @@ func npmPackage(name, version string, licenses []string) inventory.Package {
 			ns, n = s, rest
 		}
 	}
-	return langPackage("npm", name, version, purl("npm", ns, n, version), licenses)
+	return langPackage(inventory.Npm, name, version, purl(inventory.Npm, ns, n, version), licenses)
 }

@@ -106,7 +106,7 @@ func ParsePythonMetadata(r io.Reader) (inventory.Package, bool, error) {
 	case license != "":
 		lic = []string{license}
 	}
-	return langPackage("PyPI", name, version, purl("pypi", "", pypiNormalize(name), version), lic), true, nil
+	return langPackage(inventory.PyPI, name, version, purl(inventory.PyPI, "", pypiNormalize(name), version), lic), true, nil
 }
 
 // readMetadataHeader returns the header fields, keyed by lower-case name.

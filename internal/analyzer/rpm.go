@@ -108,7 +108,7 @@ func rpmPackage(pi *rpmdb.PackageInfo, dbPath string, layer int) inventory.Packa
 		version = fmt.Sprintf("%d:%s", *pi.Epoch, version)
 	}
 	p := inventory.Package{
-		Name: pi.Name, Version: version, Ecosystem: "rpm", Type: "os", Arch: pi.Arch,
+		Name: pi.Name, Version: version, Ecosystem: string(inventory.RPM), Type: "os", Arch: pi.Arch,
 		SourceName: pi.Name, SourceVersion: version, Path: dbPath, Layer: layer,
 	}
 	if src := strings.TrimSuffix(pi.SourceRpm, ".src.rpm"); src != "" && src != "(none)" {

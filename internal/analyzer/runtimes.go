@@ -143,8 +143,8 @@ func (a *runtimes) Finish(fsys *imagefs.FS, inv *inventory.Inventory) error {
 			inv.Runtimes = append(inv.Runtimes, inventory.Runtime{Product: h.product, Version: h.version, Evidence: p + " (" + h.how + ")", Path: p, Layer: h.layer})
 		}
 		inv.Packages = append(inv.Packages, inventory.Package{
-			Name: h.product, Version: h.version, Type: typeBinary, Ecosystem: "generic",
-			PURL: purl("generic", "", h.product, h.version), Path: p, Layer: h.layer,
+			Name: h.product, Version: h.version, Type: typeBinary, Ecosystem: string(inventory.Generic),
+			PURL: purl(inventory.Generic, "", h.product, h.version), Path: p, Layer: h.layer,
 		})
 	}
 	return nil

@@ -120,7 +120,7 @@ func rustPackages(d *rustDeps) []inventory.Package {
 		if c.Name == "" || c.Kind == "build" {
 			continue
 		}
-		out = append(out, langPackage("crates.io", c.Name, c.Version, purl("cargo", "", c.Name, c.Version), nil))
+		out = append(out, langPackage(inventory.CratesIO, c.Name, c.Version, purl(inventory.CratesIO, "", c.Name, c.Version), nil))
 	}
 	return out
 }

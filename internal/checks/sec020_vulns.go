@@ -57,7 +57,10 @@ func sec020() Check {
 }
 
 // vulnSeverity applies the thresholds: CVSS >= VulnVetoScore with a fix is a
-// veto; CVSS >= VulnHighScore without a fix is high; otherwise the rating.
+// veto; CVSS >= VulnHighScore without a fix is high unless the
+// distribution rates the vulnerability itself (Debian's urgency: an
+// unfixed CVSS 9.8 that Debian calls unimportant is low); otherwise the
+// rating, the distribution's first (Match.Rating).
 func vulnSeverity(m vulndb.Match, vetoScore float64) (Severity, bool) {
 	sc := m.Score.Value
 	if sc > 0 && sc >= vetoScore && m.HasFix() {
@@ -66,10 +69,10 @@ func vulnSeverity(m vulndb.Match, vetoScore float64) (Severity, bool) {
 		}
 		return High, true
 	}
-	if sc > 0 && sc >= VulnHighScore && !m.HasFix() {
+	if m.Vendor == nil && sc > 0 && sc >= VulnHighScore && !m.HasFix() {
 		return High, false
 	}
-	switch m.Score.Rating {
+	switch m.Rating() {
 	case "critical", "high":
 		return High, false
 	case "medium", "unknown":
@@ -88,6 +91,16 @@ func scoreText(sc vulndb.Score) string {
 		return "severity unknown"
 	}
 	return sc.Rating + ", no CVSS"
+}
+
+// ratingText is scoreText with the distribution's own rating, when it gives
+// one that is not already the basis of the score.
+func ratingText(m vulndb.Match) string {
+	t := scoreText(m.Score)
+	if v := m.Vendor; v != nil && m.Score.IsCVSS() {
+		t += ", " + v.Source + " urgency " + v.Value
+	}
+	return t
 }
 
 func fixText(m vulndb.Match) string {
@@ -121,6 +134,9 @@ func vulnFinding(s *Subject, m vulndb.Match) Finding {
 		sevText += ", from " + m.Score.From
 	}
 	ev = append(ev, field("severity", sevText+")"))
+	if v := m.Vendor; v != nil {
+		ev = append(ev, field("distribution severity", fmt.Sprintf("%s urgency %s (ranks as %s; the CVSS score decides the veto)", v.Source, v.Value, v.Rating)))
+	}
 	if m.Score.Vector != "" {
 		ev = append(ev, field("CVSS vector", m.Score.Vector))
 	}
@@ -139,8 +155,13 @@ func vulnFinding(s *Subject, m vulndb.Match) Finding {
 	if m.Summary != "" {
 		ev = append(ev, field("summary", m.Summary))
 	}
-	title := fmt.Sprintf("%s %s: %s (%s), %s", m.Name, m.Version, m.ID, scoreText(m.Score), fixText(m))
-	return Finding{Severity: sev, Veto: isVeto, Title: title, Evidence: ev, Remediation: vulnFix(m)}
+	// The title, Package, Vulnerability and Aliases name the vulnerability of
+	// the package, never where it was found (path, layer, digest): the same
+	// Go module in a binary at another path is the same finding for
+	// exceptions and diffs. The path and layer are in the evidence.
+	title := fmt.Sprintf("%s %s: %s (%s), %s", m.Name, m.Version, m.ID, ratingText(m), fixText(m))
+	return Finding{Severity: sev, Veto: isVeto, Title: title, Evidence: ev, Remediation: vulnFix(m),
+		Package: m.PackageKey(), Vulnerability: m.ID, Aliases: m.Aliases()}
 }
 
 func vulnFix(m vulndb.Match) string {

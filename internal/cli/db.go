@@ -261,6 +261,7 @@ func newDBStatus(dirs *dbDirs) *cobra.Command {
 func printVulnStatus(out io.Writer, db *vulndb.DB) {
 	now := time.Now()
 	fmt.Fprintf(out, "vulnerability database: %s\n", db.Dir)
+	ages := db.NewestRecords(now)
 	for _, s := range db.Sources() {
 		ecos := make([]string, 0, len(s.Ecosystems))
 		for e := range s.Ecosystems {
@@ -270,12 +271,36 @@ func printVulnStatus(out io.Writer, db *vulndb.DB) {
 		if len(ecos) > 8 {
 			ecos = append(ecos[:8], fmt.Sprintf("... (%d in all)", len(s.Ecosystems)))
 		}
-		newest := "record dates not given"
+		// The data's own age (its newest record) comes first: a source
+		// imported a minute ago from an old export is old.
+		newest := "no record carries a date (newest record unknown)"
 		if !s.Newest.IsZero() {
-			newest = "newest record " + s.Newest.UTC().Format("2006-01-02")
+			newest = fmt.Sprintf("newest record %s (%s old)", s.Newest.UTC().Format("2006-01-02"), age(now.Sub(s.Newest)))
 		}
-		fmt.Fprintf(out, "  %-10s %7d records, refreshed %s (%s ago), %s\n", s.Name, s.Records, s.Refreshed().UTC().Format("2006-01-02 15:04"), age(now.Sub(s.Refreshed())), newest)
+		fmt.Fprintf(out, "  %-10s %7d records, %s; imported or checked %s (%s ago)\n", s.Name, s.Records, newest, s.Refreshed().UTC().Format("2006-01-02 15:04"), age(now.Sub(s.Refreshed())))
 		fmt.Fprintf(out, "  %-10s from %s\n  %-10s ecosystems: %s\n", "", s.Origin, "", strings.Join(ecos, ", "))
+		// Per OSV ecosystem, the ones whose newest record is older than
+		// the source's (an old release's data stops changing), oldest first.
+		var older []vulndb.DataAge
+		for _, a := range ages {
+			if a.Source == s.Name && a.Known && a.Newest.UTC().Format("2006-01-02") < s.Newest.UTC().Format("2006-01-02") {
+				older = append(older, a)
+			}
+		}
+		if len(older) > 0 {
+			sort.SliceStable(older, func(i, j int) bool { return older[i].Newest.Before(older[j].Newest) })
+			per := make([]string, 0, len(older))
+			for _, a := range older {
+				per = append(per, a.Ecosystem+" "+a.Newest.UTC().Format("2006-01-02"))
+			}
+			if len(per) > 8 {
+				per = append(per[:8], fmt.Sprintf("... (%d in all)", len(older)))
+			}
+			fmt.Fprintf(out, "  %-10s newest record %s for %d of %d ecosystems; older: %s\n", "", s.Newest.UTC().Format("2006-01-02"), len(s.Ecosystems)-len(older), len(s.Ecosystems), strings.Join(per, ", "))
+		}
+		if !s.Newest.IsZero() && vulndb.DefaultFreshness.WarnAfter > 0 && now.Sub(s.Newest) > vulndb.DefaultFreshness.WarnAfter {
+			fmt.Fprintf(out, "  %-10s warning: the newest record is %s old: the data is out of date whatever its import time (db update, or import a newer export)\n", "", age(now.Sub(s.Newest)))
+		}
 		if s.Warnings > 0 {
 			fmt.Fprintf(out, "  %-10s %d import warnings\n", "", s.Warnings)
 		}

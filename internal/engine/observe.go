@@ -117,7 +117,13 @@ func (e *Engine) layerFacts(ctx context.Context, img *source.Image, o ObserveOpt
 	}
 	key := ""
 	if e.d.Cache != nil && !o.NoCache && img.ImageID != "" {
-		key = facts.Key(img.ImageID, analyzer.Version, "secrets="+e.d.SecretsID)
+		// The config digest names every layer's diff ID; the blob digests
+		// name the compressed bytes a registry or layout serves.
+		parts := []string{"secrets=" + e.d.SecretsID}
+		for _, l := range img.Layers {
+			parts = append(parts, "layer="+l.Digest+" "+l.DiffID)
+		}
+		key = facts.Key(img.ImageID, analyzer.Version, parts...)
 		if l, ok := e.d.Cache.Get(key); ok {
 			e.d.Log.Debug("layer facts from the cache", "image", img.Input, "image_id", img.ImageID)
 			return layerResult{Layer: *l, cached: true}, nil

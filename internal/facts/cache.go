@@ -42,8 +42,12 @@ type Cache struct {
 	Log *slog.Logger
 }
 
-// DefaultCacheDir is $XDG_CACHE_HOME/shipshape/facts (~/.cache/shipshape/facts).
+// DefaultCacheDir is $SHIPSHAPE_CACHE_DIR, else $XDG_CACHE_HOME/shipshape/facts
+// (~/.cache/shipshape/facts).
 func DefaultCacheDir() (string, error) {
+	if d := os.Getenv("SHIPSHAPE_CACHE_DIR"); d != "" {
+		return d, nil
+	}
 	base := os.Getenv("XDG_CACHE_HOME")
 	if base == "" {
 		d, err := os.UserCacheDir()

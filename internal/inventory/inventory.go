@@ -95,7 +95,8 @@ type Package struct {
 	Type string `json:"type,omitempty"`
 	// PURL is the package URL (https://github.com/package-url/purl-spec).
 	PURL string `json:"purl,omitempty"`
-	// Ecosystem is "deb", "apk", "golang", and so on.
+	// Ecosystem is one of the Ecosystem constants ("deb", "apk", "Go", "npm",
+	// ...); Eco returns it typed.
 	Ecosystem     string   `json:"ecosystem"`
 	Arch          string   `json:"arch,omitempty"`
 	SourceName    string   `json:"source_name,omitempty"`

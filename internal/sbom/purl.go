@@ -16,17 +16,11 @@ func PURL(p inventory.Package, osr *inventory.OS) string {
 	if p.PURL != "" {
 		return p.PURL
 	}
-	var typ, ns string
-	switch p.Ecosystem {
-	case "deb":
-		typ, ns = packageurl.TypeDebian, "debian"
-	case "apk":
-		typ, ns = packageurl.TypeApk, "alpine"
-	case "rpm":
-		typ, ns = packageurl.TypeRPM, "redhat"
-	default:
+	eco := p.Eco()
+	if !eco.IsOS() {
 		return ""
 	}
+	typ, ns := eco.PURLType(), map[inventory.Ecosystem]string{inventory.Deb: "debian", inventory.Apk: "alpine", inventory.RPM: "redhat"}[eco]
 	var q packageurl.Qualifiers
 	if p.Arch != "" {
 		q = append(q, packageurl.Qualifier{Key: "arch", Value: p.Arch})

@@ -9,11 +9,11 @@ import (
 // The built-in rules: shipshape's own (data/shipshape.toml), then a curated
 // copy of gitleaks' default rules (data/gitleaks.toml, MIT, data/LICENSE.gitleaks).
 //
-//go:embed data/shipshape.toml data/gitleaks.toml data/LICENSE.gitleaks
+//go:embed data/shipshape.toml data/gitleaks.toml data/generic.toml data/LICENSE.gitleaks
 var builtin embed.FS
 
 // BuiltinFiles are the embedded rule files, in priority order.
-var BuiltinFiles = []string{"data/shipshape.toml", "data/gitleaks.toml"}
+var BuiltinFiles = []string{"data/shipshape.toml", "data/gitleaks.toml", "data/generic.toml"}
 
 // Builtin parses the embedded rule files.
 func Builtin() ([]*File, error) {

@@ -30,14 +30,33 @@ func BenchmarkImportDebian(b *testing.B) {
 // newest fixed version its records name (an up-to-date image: only
 // unfixed vulnerabilities match) or, with old, at the fixed version of its
 // first record (an old image: hundreds of its vulnerabilities match).
-func benchInventory(b *testing.B, db *DB, old bool) *inventory.Inventory {
-	inv := &inventory.Inventory{OS: &inventory.OS{ID: "debian", VersionID: "12"}}
+func benchInventory(b testing.TB, db *DB, old bool) *inventory.Inventory {
+	inv := mixInventory(b, db, old, &inventory.OS{ID: "debian", VersionID: "12"}, []ecoCount{{"Debian:12", 600}, {"npm", 200}, {"PyPI", 150}, {"Go", 50}})
+	if len(inv.Packages) != 1000 {
+		b.Fatalf("%d packages", len(inv.Packages))
+	}
+	return inv
+}
+
+// ecoCount is how many packages of an OSV ecosystem an inventory draws.
+type ecoCount struct {
+	eco string
+	n   int
+}
+
+// mixInventory draws packages of each ecosystem from the real data, as
+// benchInventory says.
+func mixInventory(b testing.TB, db *DB, old bool, osr *inventory.OS, want []ecoCount) *inventory.Inventory {
+	inv := &inventory.Inventory{OS: osr}
 	add := func(eco string, want int, mk func(name, version string) inventory.Package) {
 		var src *source
 		for _, s := range db.sources {
 			if s.info.Name == BaseEcosystem(eco) {
 				src = s
 			}
+		}
+		if src == nil {
+			b.Fatalf("no %s source", eco)
 		}
 		names, err := src.db.Query(`SELECT DISTINCT name FROM affected WHERE ecosystem = ? ORDER BY (name IN ('linux','glibc','openssl','curl')) DESC, name LIMIT ?`, eco, want)
 		if err != nil {
@@ -80,19 +99,21 @@ func benchInventory(b *testing.B, db *DB, old bool) *inventory.Inventory {
 			inv.Packages = append(inv.Packages, mk(name, v))
 		}
 	}
-	add("Debian:12", 600, func(n, v string) inventory.Package {
-		return inventory.Package{Name: n, Version: v, SourceName: n, SourceVersion: v, Ecosystem: "deb", Path: "/var/lib/dpkg/status"}
-	})
-	for _, l := range []struct {
-		eco string
-		n   int
-	}{{"npm", 200}, {"PyPI", 150}, {"Go", 50}} {
-		add(l.eco, l.n, func(n, v string) inventory.Package {
-			return inventory.Package{Name: n, Version: v, Ecosystem: l.eco, Path: "/app/" + n}
-		})
-	}
-	if len(inv.Packages) != 1000 {
-		b.Fatalf("%d packages", len(inv.Packages))
+	for _, w := range want {
+		switch BaseEcosystem(w.eco) {
+		case "Debian":
+			add(w.eco, w.n, func(n, v string) inventory.Package {
+				return inventory.Package{Name: n, Version: v, SourceName: n, SourceVersion: v, Ecosystem: "deb", Type: "os", Path: "/var/lib/dpkg/status"}
+			})
+		case "Alpine":
+			add(w.eco, w.n, func(n, v string) inventory.Package {
+				return inventory.Package{Name: n, Version: v, SourceName: n, Ecosystem: "apk", Type: "os", Path: "/lib/apk/db/installed"}
+			})
+		default:
+			add(w.eco, w.n, func(n, v string) inventory.Package {
+				return inventory.Package{Name: n, Version: v, Ecosystem: w.eco, Type: "lang", Path: "/app/" + n}
+			})
+		}
 	}
 	return inv
 }
@@ -143,5 +164,52 @@ func cpuTime() time.Duration {
 func reportCPU(b *testing.B, start time.Duration) {
 	if b.N > 0 {
 		b.ReportMetric(float64(cpuTime()-start)/float64(b.N)/1e6, "cpu-ms/op")
+	}
+}
+
+// match300 are ~300 packages across every ecosystem of the shared data: a
+// Debian 12 image with npm, PyPI and Go packages (250), and an Alpine 3.20
+// image (50); one operation matches both, on one opened database.
+func match300(b testing.TB, db *DB, old bool) []*inventory.Inventory {
+	deb := mixInventory(b, db, old, &inventory.OS{ID: "debian", VersionID: "12"}, []ecoCount{{"Debian:12", 130}, {"npm", 50}, {"PyPI", 40}, {"Go", 30}})
+	alp := mixInventory(b, db, old, &inventory.OS{ID: "alpine", VersionID: "3.20.3"}, []ecoCount{{"Alpine:v3.20", 50}})
+	return []*inventory.Inventory{deb, alp}
+}
+
+// BenchmarkMatch300 matches ~300 packages of the five ecosystems of the
+// shared data (Debian, Alpine, npm, PyPI, Go), opening the database as
+// `check` does: up to date (only unfixed vulnerabilities match), and old
+// (thousands of matches). The target is under 50 ms per operation.
+//
+//	go test -run '^$' -bench Match300 ./internal/vulndb/
+func BenchmarkMatch300(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		old  bool
+	}{{"current", false}, {"old", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			db := realDB(b, "Debian", "Alpine", "npm", "PyPI", "Go")
+			invs := match300(b, db, c.old)
+			matches := 0
+			cpu := cpuTime()
+			for b.Loop() {
+				fresh, err := Open(db.Dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				matches = 0
+				for _, inv := range invs {
+					rep, err := fresh.Match(inv)
+					if err != nil {
+						b.Fatal(err)
+					}
+					matches += len(rep.Matches)
+				}
+				fresh.Close()
+			}
+			reportCPU(b, cpu)
+			b.ReportMetric(float64(matches), "matches")
+			b.ReportMetric(float64(len(invs[0].Packages)+len(invs[1].Packages)), "packages")
+		})
 	}
 }

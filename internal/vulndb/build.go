@@ -67,6 +67,9 @@ type builder struct {
 	records  int
 	withdraw int
 	newest   time.Time
+	// newestBy is the latest `modified` of the records with entries of
+	// each OSV ecosystem ("Debian:12").
+	newestBy map[string]time.Time
 	bases    map[string]int
 	warn     Warnings
 }
@@ -86,7 +89,7 @@ func newBuilder(dir string) (*builder, error) {
 		return nil, fmt.Errorf("creating a file in %s: %w", dir, err)
 	}
 	f.Close()
-	b := &builder{dir: dir, tmp: f.Name(), seen: map[string]*seenRec{}, bases: map[string]int{}}
+	b := &builder{dir: dir, tmp: f.Name(), seen: map[string]*seenRec{}, bases: map[string]int{}, newestBy: map[string]time.Time{}}
 	db, err := sql.Open("sqlite", dsn(b.tmp, false)+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=locking_mode(EXCLUSIVE)&_pragma=cache_size(-16384)&_pragma=temp_store(MEMORY)")
 	if err != nil {
 		b.abort()
@@ -178,6 +181,13 @@ func (b *builder) add(p *prepared) error {
 	if mod.After(b.newest) {
 		b.newest = mod
 	}
+	if mod.Year() > 1 {
+		for _, a := range p.rows {
+			if mod.After(b.newestBy[a.eco]) {
+				b.newestBy[a.eco] = mod
+			}
+		}
+	}
 	for _, e := range p.bases {
 		b.bases[e]++
 	}
@@ -230,6 +240,12 @@ func (b *builder) finish(m importMeta) (SourceInfo, error) {
 	}
 	if !b.newest.IsZero() && b.newest.Year() > 1 {
 		meta["newest_record"] = b.newest.UTC().Format(time.RFC3339)
+	}
+	// Per OSV ecosystem, under "newest_record/<ecosystem>" (meta keys, so
+	// that the schema is unchanged; files without them say "unknown").
+	// Ecosystems that keepOnly dropped are filtered out when read.
+	for eco, t := range b.newestBy {
+		meta[newestKeyPrefix+eco] = t.UTC().Format(time.RFC3339)
 	}
 	for k, v := range meta {
 		if _, err := b.tx.Exec(`INSERT INTO meta VALUES (?, ?)`, k, v); err != nil {

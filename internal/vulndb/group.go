@@ -211,7 +211,29 @@ func (db *DB) buildMatch(t *target, eco string, hits []hit, members, extra []int
 		return m, err
 	}
 	m.Score = sc
+	m.Vendor = vendorSeverity(eco, hits, members)
 	return m, nil
+}
+
+// vendorSeverity is the distribution's own rating of the vulnerability for
+// the package: the highest Debian urgency among the records' entries for
+// this release, read from the Debian source only. The bundles attached to
+// the vulnerability (DSA, DLA) carry none.
+func vendorSeverity(eco string, hits []hit, members []int) *VendorSeverity {
+	if BaseEcosystem(eco) != "Debian" {
+		return nil
+	}
+	var best *VendorSeverity
+	for _, i := range members {
+		h := hits[i]
+		if h.src.info.Name != "Debian" {
+			continue
+		}
+		if v, ok := debianUrgency(h.data.Urgency); ok && (best == nil || ratingRank(v.Rating) > ratingRank(best.Rating)) {
+			best = &v
+		}
+	}
+	return best
 }
 
 func greater(c *versionCache, a, b string) bool {

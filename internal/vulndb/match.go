@@ -51,6 +51,9 @@ func (db *DB) Match(inv *inventory.Inventory) (*Report, error) {
 			return nil, err
 		}
 		rep.Looked++
+		if len(rep.Ecosystems) == 0 || !containsString(rep.Ecosystems, eco) {
+			rep.Ecosystems = append(rep.Ecosystems, eco)
+		}
 		if len(hits) == 0 {
 			continue
 		}
@@ -60,12 +63,16 @@ func (db *DB) Match(inv *inventory.Inventory) (*Report, error) {
 		}
 		rep.Matches = append(rep.Matches, ms...)
 	}
+	sort.Strings(rep.Ecosystems)
 	for _, g := range uncovered {
 		rep.Gaps = append(rep.Gaps, *g)
 	}
 	sort.Slice(rep.Gaps, func(i, j int) bool { return rep.Gaps[i].Ecosystem < rep.Gaps[j].Ecosystem })
 	sort.SliceStable(rep.Matches, func(i, j int) bool {
 		a, b := rep.Matches[i], rep.Matches[j]
+		if ra, rb := ratingRank(a.Rating()), ratingRank(b.Rating()); ra != rb {
+			return ra > rb
+		}
 		if a.Score.Value != b.Score.Value {
 			return a.Score.Value > b.Score.Value
 		}
@@ -245,4 +252,13 @@ func trimIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -23,6 +23,9 @@ type Report struct {
 	Matches []Match `json:"matches,omitempty"`
 	// Looked counts the (ecosystem, package, version) lookups made.
 	Looked int `json:"looked_up"`
+	// Ecosystems are the OSV ecosystems looked up ("Debian:12", "Go"),
+	// sorted: the ones whose data age matters (Freshness.Check).
+	Ecosystems []string `json:"ecosystems,omitempty"`
 	// Gaps are packages that could not be evaluated, by ecosystem.
 	Gaps []Gap `json:"gaps,omitempty"`
 	// Warnings are problems met while matching (invalid package versions...).
@@ -65,20 +68,50 @@ type Match struct {
 	Introduced string `json:"introduced,omitempty"`
 	// ByVersionList says the version was matched by the advisory's explicit
 	// list of affected versions rather than by a range.
-	ByVersionList bool  `json:"by_version_list,omitempty"`
-	Score         Score `json:"severity"`
+	ByVersionList bool `json:"by_version_list,omitempty"`
+	// Score is the CVSS score (or, without a vector, the rating the data
+	// gives); it is what the veto thresholds compare.
+	Score Score `json:"severity"`
+	// Vendor is the distribution's own rating of the vulnerability for this
+	// package (Debian's urgency), nil when it gives none. It ranks the
+	// vulnerability ahead of the CVSS score, as Trivy's vendor severity does:
+	// see Rating.
+	Vendor *VendorSeverity `json:"vendor_severity,omitempty"`
 	// Sources are the database sources the records came from.
 	Sources []string `json:"sources"`
 }
 
-// HasFix says a fixed version is known.
+// HasFix says a fixed version is known: a range of the advisory (or of a
+// distribution advisory naming it) closes with a fixed version above the
+// installed one. A LastAffected bound alone is no fix. This is what
+// `--ignore-unfixed` needs.
 func (m Match) HasFix() bool { return m.Fixed != "" }
 
-// Summary counts matches by rating.
+// Rating is the rating that ranks the vulnerability: the distribution's own
+// (Vendor) when it gives one, else the Score's (from CVSS, else GHSA's
+// rating or Debian's urgency, else "unknown").
+func (m Match) Rating() string {
+	if m.Vendor != nil {
+		return m.Vendor.Rating
+	}
+	return m.Score.Rating
+}
+
+// RatingSource says where Rating comes from: "Debian urgency unimportant",
+// "CVSS v3.1", "CVSS v3.1 (of alias CVE-..., from the Debian data)", "GHSA
+// severity high (no CVSS vector)".
+func (m Match) RatingSource() string {
+	if m.Vendor != nil {
+		return m.Vendor.Source + " urgency " + m.Vendor.Value
+	}
+	return m.Score.Basis
+}
+
+// Summary counts matches by rating (Match.Rating: the distribution's first).
 func (r *Report) Summary() map[string]int {
 	out := map[string]int{}
 	for _, m := range r.Matches {
-		out[m.Score.Rating]++
+		out[m.Rating()]++
 	}
 	return out
 }

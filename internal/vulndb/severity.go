@@ -126,3 +126,48 @@ func fromRating(rating, basis, id string) (Score, bool) {
 	}
 	return Score{Value: bandFloor[r], Rating: r, Basis: basis + " " + strings.ToLower(rating) + " (no CVSS vector)", From: id}, true
 }
+
+// VendorSeverity is a distribution's own rating of a vulnerability for one
+// of its packages: Debian's urgency from the security tracker
+// (affected[].ecosystem_specific.urgency in OSV's Debian records).
+type VendorSeverity struct {
+	// Source is the distribution ("Debian").
+	Source string `json:"source"`
+	// Value is the rating as the data spells it ("unimportant", "low", "medium*").
+	Value string `json:"value"`
+	// Rating is its qualitative rating: low, medium, high or critical.
+	Rating string `json:"rating"`
+}
+
+// debianUrgency reads Debian's urgency as Trivy reads it for its vendor
+// severity: unimportant (the tracker's "not a security problem for Debian
+// users") and end-of-life count as low; "not yet assigned" says nothing.
+func debianUrgency(u string) (VendorSeverity, bool) {
+	r := strings.ToLower(strings.TrimSpace(u))
+	r = strings.TrimRight(r, "*") // "medium*", "low**": urgencies not yet reviewed
+	switch r {
+	case "unimportant", "end-of-life", "low":
+		r = "low"
+	case "medium", "high", "critical":
+	default:
+		return VendorSeverity{}, false
+	}
+	return VendorSeverity{Source: "Debian", Value: strings.TrimSpace(u), Rating: r}, true
+}
+
+// ratingRank orders ratings: critical first, unknown and none last.
+func ratingRank(r string) int {
+	switch r {
+	case "critical":
+		return 5
+	case "high":
+		return 4
+	case "medium":
+		return 3
+	case "low":
+		return 2
+	case "unknown":
+		return 1
+	}
+	return 0
+}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver
@@ -68,9 +69,16 @@ type SourceInfo struct {
 	ImportedAt time.Time      `json:"imported_at"`
 	// CheckedAt is the last time `db update` found the source current.
 	CheckedAt time.Time `json:"checked_at"`
-	// Newest is the latest `modified` time among its records (zero if none is set).
-	Newest time.Time `json:"newest_record"`
-	ETag   string    `json:"-"`
+	// Newest is the latest `modified` time among its records: the data's own
+	// age, whatever the import date. Zero (and left out of JSON) when no
+	// record carries a date (the Go vulnerability database's own files set
+	// `modified` to 0001-01-01).
+	Newest time.Time `json:"newest_record,omitzero"`
+	// NewestBy is Newest per OSV ecosystem of Ecosystems ("Debian:12");
+	// an ecosystem without an entry has no dated record (or the file was
+	// imported by an older shipshape).
+	NewestBy map[string]time.Time `json:"newest_by_ecosystem,omitempty"`
+	ETag     string               `json:"-"`
 	// LastModified is the HTTP Last-Modified of the downloaded export.
 	LastModified string `json:"-"`
 }
@@ -84,17 +92,21 @@ func (s SourceInfo) Refreshed() time.Time {
 }
 
 // DB is an opened advisory database: every source file of a directory,
-// opened read-only once.
+// opened read-only once. Its methods are safe for concurrent use: Match may
+// be called from many goroutines on one DB (the record caches are guarded,
+// and the SQLite handles are database/sql pools).
 type DB struct {
 	Dir     string
 	sources []*source
 }
 
 type source struct {
-	info       SourceInfo
-	db         *sql.DB
-	byPackage  *sql.Stmt
-	vulnByOSV  *sql.Stmt
+	info      SourceInfo
+	db        *sql.DB
+	byPackage *sql.Stmt
+	vulnByOSV *sql.Stmt
+	// mu guards the caches; it is never held during a query.
+	mu         sync.Mutex
 	vulnCached map[int64]*vulnRow
 	idCached   map[string][]*vulnRow
 }
@@ -130,7 +142,7 @@ func dsn(path string, readOnly bool) string {
 	}
 	u := url.URL{Scheme: "file", Path: abs}
 	if readOnly {
-		u.RawQuery = "mode=ro&immutable=1"
+		u.RawQuery = "mode=ro&immutable=1&_pragma=mmap_size(1073741824)"
 	}
 	return u.String()
 }
@@ -216,6 +228,21 @@ func readInfo(db *sql.DB, path string) (SourceInfo, error) {
 		info.Ecosystems[e] = n
 	}
 	erows.Close()
+	for k, v := range meta {
+		eco, ok := strings.CutPrefix(k, newestKeyPrefix)
+		if !ok || info.Ecosystems[eco] == 0 {
+			continue
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil && t.Year() > 1 {
+			if info.NewestBy == nil {
+				info.NewestBy = map[string]time.Time{}
+			}
+			info.NewestBy[eco] = t
+		}
+	}
+	if info.Newest.Year() <= 1 {
+		info.Newest = time.Time{}
+	}
 	if st, err := readState(statePath(path)); err == nil {
 		info.CheckedAt = st.CheckedAt
 		if st.ETag != "" || st.LastModified != "" {
@@ -291,11 +318,13 @@ func (s *source) scanVuln(r interface{ Scan(...any) error }) (*vulnRow, error) {
 // and returns them in the order of rows.
 func (s *source) vulns(rows []int64) ([]*vulnRow, error) {
 	var missing []any
+	s.mu.Lock()
 	for _, r := range rows {
 		if _, ok := s.vulnCached[r]; !ok {
 			missing = append(missing, r)
 		}
 	}
+	s.mu.Unlock()
 	const batch = 256
 	for len(missing) > 0 {
 		n := min(len(missing), batch)
@@ -304,21 +333,31 @@ func (s *source) vulns(rows []int64) ([]*vulnRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.info.Path, err)
 		}
+		var got []*vulnRow
 		for rs.Next() {
 			v, err := s.scanVuln(rs)
 			if err != nil {
 				rs.Close()
 				return nil, fmt.Errorf("%s: %w", s.info.Path, err)
 			}
-			s.vulnCached[v.row] = v
+			got = append(got, v)
 		}
 		err = rs.Err()
 		rs.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.info.Path, err)
 		}
+		s.mu.Lock()
+		for _, v := range got {
+			if _, ok := s.vulnCached[v.row]; !ok {
+				s.vulnCached[v.row] = v
+			}
+		}
+		s.mu.Unlock()
 		missing = missing[n:]
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	out := make([]*vulnRow, len(rows))
 	for i, r := range rows {
 		v, ok := s.vulnCached[r]
@@ -332,7 +371,10 @@ func (s *source) vulns(rows []int64) ([]*vulnRow, error) {
 
 // byID returns the records stored under an OSV id, cached for the life of the DB.
 func (s *source) byID(id string) ([]*vulnRow, error) {
-	if v, ok := s.idCached[id]; ok {
+	s.mu.Lock()
+	v, ok := s.idCached[id]
+	s.mu.Unlock()
+	if ok {
 		return v, nil
 	}
 	rows, err := s.vulnByOSV.Query(id)
@@ -351,7 +393,13 @@ func (s *source) byID(id string) ([]*vulnRow, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	s.idCached[id] = out
+	s.mu.Lock()
+	if v, ok := s.idCached[id]; ok {
+		out = v // another goroutine stored it first: share one copy
+	} else {
+		s.idCached[id] = out
+	}
+	s.mu.Unlock()
 	return out, nil
 }
 

@@ -18,47 +18,34 @@ type target struct {
 	pkgs    []inventory.Package
 }
 
-// langEcosystems maps inventory ecosystem names to OSV ecosystems.
-var langEcosystems = map[string]string{
-	"go": "Go", "golang": "Go",
-	"npm": "npm", "node": "npm",
-	"pypi": "PyPI", "python": "PyPI", "pip": "PyPI",
-	"maven": "Maven", "java": "Maven",
-	"crates.io": "crates.io", "cargo": "crates.io", "rust": "crates.io",
-	"rubygems": "RubyGems", "gem": "RubyGems", "gems": "RubyGems",
-	"nuget": "NuGet", "dotnet": "NuGet",
-	"packagist": "Packagist", "composer": "Packagist", "php": "Packagist",
-	"pub": "Pub", "hex": "Hex", "hackage": "Hackage", "cran": "CRAN",
-}
-
 // osEcosystems returns the OSV ecosystems of an OS package manager's
 // packages on this OS release, or a reason why there are none.
-func osEcosystems(pm string, os *inventory.OS) ([]string, string) {
+func osEcosystems(pm inventory.Ecosystem, os *inventory.OS) ([]string, string) {
 	if os == nil {
 		return nil, "no os-release: the OS release (and so the advisory ecosystem) is unknown"
 	}
 	ver := os.VersionID
 	switch {
-	case pm == "deb" && os.ID == "debian":
+	case pm == inventory.Deb && os.ID == "debian":
 		major, _, _ := strings.Cut(ver, ".")
 		if major == "" {
 			return nil, fmt.Sprintf("Debian %s has no VERSION_ID (testing or unstable): OSV has no ecosystem for it", nonEmpty(os.VersionCodename, "release"))
 		}
 		return []string{"Debian:" + major}, ""
-	case pm == "deb" && os.ID == "ubuntu":
+	case pm == inventory.Deb && os.ID == "ubuntu":
 		if ver == "" {
 			return nil, "Ubuntu without VERSION_ID"
 		}
 		return []string{"Ubuntu:" + ver + ":LTS", "Ubuntu:" + ver}, ""
-	case pm == "apk" && os.ID == "alpine":
+	case pm == inventory.Apk && os.ID == "alpine":
 		parts := strings.SplitN(ver, ".", 3)
 		if len(parts) < 2 {
 			return nil, fmt.Sprintf("Alpine VERSION_ID %q has no minor version", ver)
 		}
 		return []string{"Alpine:v" + parts[0] + "." + parts[1]}, ""
-	case pm == "apk" && os.ID == "wolfi":
+	case pm == inventory.Apk && os.ID == "wolfi":
 		return []string{"Wolfi"}, ""
-	case pm == "apk" && os.ID == "chainguard":
+	case pm == inventory.Apk && os.ID == "chainguard":
 		return []string{"Chainguard"}, ""
 	}
 	return nil, fmt.Sprintf("no OSV ecosystem for %s packages on %s %s", pm, os.ID, ver)
@@ -100,9 +87,9 @@ func targetsOf(inv *inventory.Inventory) ([]*target, []Gap) {
 	}
 	goStdlib := map[string]bool{} // binaries whose stdlib the inventory lists
 	for _, p := range inv.Packages {
-		switch p.Ecosystem {
-		case "deb", "apk":
-			ecos, why := osEcosystems(p.Ecosystem, inv.OS)
+		pe := p.Eco()
+		if pe == inventory.Deb || pe == inventory.Apk {
+			ecos, why := osEcosystems(pe, inv.OS)
 			if ecos == nil {
 				gap(p.Ecosystem, why, p.Name)
 				continue
@@ -111,7 +98,7 @@ func targetsOf(inv *inventory.Inventory) ([]*target, []Gap) {
 			add(ecos, name, ver, p)
 			continue
 		}
-		eco := langEcosystems[strings.ToLower(p.Ecosystem)]
+		eco := pe.OSVName()
 		if eco == "" && Supported(p.Ecosystem) {
 			eco = p.Ecosystem
 		}
@@ -151,7 +138,7 @@ func targetsOf(inv *inventory.Inventory) ([]*target, []Gap) {
 			gap("Go", "Go toolchain version is a development build", b.GoVersion)
 			continue
 		}
-		p := inventory.Package{Name: "stdlib", Version: b.GoVersion, Type: "lang", Ecosystem: "Go", Path: path, Layer: b.Layer, PURL: "pkg:golang/stdlib@" + v}
+		p := inventory.Package{Name: "stdlib", Version: b.GoVersion, Type: "lang", Ecosystem: string(inventory.Go), Path: path, Layer: b.Layer, PURL: "pkg:golang/stdlib@" + v}
 		add([]string{"Go"}, "stdlib", v, p)
 	}
 	out := make([]*target, 0, len(byKey))
