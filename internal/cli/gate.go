@@ -182,6 +182,13 @@ func dropUnfixed(rep *report.Report, pol *policy.Policy) {
 		}
 		r.Note = strings.TrimSpace(r.Note + " vulnerabilities without a fixed version left out (--ignore-unfixed)")
 	}
+	var vs []report.Vulnerability
+	for _, v := range rep.Vulnerabilities {
+		if v.HasFix {
+			vs = append(vs, v)
+		}
+	}
+	rep.Vulnerabilities = vs
 	if n > 0 {
 		rep.Verdict = policy.Evaluate(rep.Results, pol)
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("--ignore-unfixed: %s without a fixed version left out of the judgement", plural(n, "vulnerability", "vulnerabilities")))
@@ -214,6 +221,7 @@ func shown(rep *report.Report, sev map[finding.Severity]bool) *report.Report {
 	cp := *rep
 	cp.Results = make([]finding.Result, len(rep.Results))
 	hidden := 0
+	hiddenFP := map[string]bool{}
 	for i, r := range rep.Results {
 		var kept []finding.Finding
 		for _, f := range r.Findings {
@@ -221,10 +229,17 @@ func shown(rep *report.Report, sev map[finding.Severity]bool) *report.Report {
 				kept = append(kept, f)
 			} else {
 				hidden++
+				hiddenFP[f.Fingerprint] = true
 			}
 		}
 		r.Findings = kept
 		cp.Results[i] = r
+	}
+	cp.Vulnerabilities = nil
+	for _, v := range rep.Vulnerabilities {
+		if !hiddenFP[v.Fingerprint] {
+			cp.Vulnerabilities = append(cp.Vulnerabilities, v)
+		}
 	}
 	if hidden > 0 {
 		var names []string

@@ -120,6 +120,9 @@ func (e *Engine) Judge(ctx context.Context, f *facts.Facts, pol *policy.Policy, 
 	for _, w := range vulns.Warnings {
 		r.Warnings = append(r.Warnings, "vulnerabilities: "+w)
 	}
+	if vulns.Evaluated {
+		r.Vulnerabilities = report.Vulnerabilities(vulns.Vulnerabilities(), waivers)
+	}
 	r.Data = e.dataInfo()
 	if err := judgeRules(r, pol); err != nil {
 		return nil, err

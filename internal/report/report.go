@@ -107,7 +107,10 @@ type Report struct {
 	// Exceptions lists every finding an exception waived, and the exceptions that expired.
 	Exceptions finding.Waivers `json:"exceptions"`
 	Summary    Summary         `json:"inventory"`
-	Warnings   []string        `json:"warnings,omitempty"`
+	// Vulnerabilities are SEC-020's matches in structured form (empty when
+	// vulnerabilities were not evaluated).
+	Vulnerabilities []Vulnerability `json:"vulnerabilities,omitempty"`
+	Warnings        []string        `json:"warnings,omitempty"`
 	// Duration is how long the judgement took, in seconds.
 	Duration float64 `json:"duration_seconds"`
 }
