@@ -76,8 +76,8 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
+	fl.StringVar(&f.format, "format", "table", "output `FORMAT`: "+strings.Join(report.Formats, ", "))
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to `FILE` (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed (judged by REL-001), when it differs from how the image was read")
 	fl.StringVar(&f.failOn, "fail-on", "veto", "what fails the run: veto, or a severity (critical, high, medium, low) that fails along with vetoes")
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never (auto: on a terminal, unless NO_COLOR is set)")
@@ -85,9 +85,9 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
 	fl.BoolVar(&f.allPlatforms, "all-platforms", false, "judge every platform of an index and show how each differs from the first (table, json or markdown)")
-	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see `shipshape probe --help`)")
+	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see: shipshape probe --help)")
 	addProbeFlags(fl, &f.probeOpts)
-	fl.StringVar(&f.factsFile, "facts", "", "judge the facts written by `shipshape observe` instead of reading an image")
+	fl.StringVar(&f.factsFile, "facts", "", "judge the facts `FILE` written by shipshape observe instead of reading an image")
 	addImageFlags(fl, &f.imageFlags, true)
 	return cmd
 }

@@ -146,6 +146,12 @@ func newRoot(stdout, stderr io.Writer, rc *runControl) *cobra.Command {
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.PersistentFlags().DurationVar(&rc.timeout, "timeout", 0, "stop the whole run after this long, as a usage or input error (exit 2), e.g. 10m (default: no limit)")
 	root.SetVersionTemplate("shipshape {{.Version}}\n")
+	// --version without -v, which the subcommands use for --verbose.
+	root.Flags().Bool("version", false, "print shipshape's version (as shipshape version does)")
+	root.SetUsageTemplate(root.UsageTemplate() + `{{if .HasAvailableFlags}}
+Every flag can also be set in the environment as SHIPSHAPE_<FLAG>, upper case with
+underscores (SHIPSHAPE_FAIL_ON=high, SHIPSHAPE_OFFLINE=true); the command line wins.
+{{end}}`)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
 	})

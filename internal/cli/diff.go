@@ -72,9 +72,9 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&format, "format", "table", "output format: table, json, markdown")
-	fl.StringVarP(&output, "output", "o", "", "write the diff to this file instead of stdout")
+	fl.StringVarP(&output, "output", "o", "", "write the diff to `FILE` instead of stdout")
 	addImageFlags(fl, &f.imageFlags, true)
-	fl.StringVar(&baseRef, "baseline-ref", "", "the baseline's deployed reference, when read from a file")
-	fl.StringVar(&candRef, "candidate-ref", "", "the candidate's deployed reference, when read from a file")
+	fl.StringVar(&baseRef, "baseline-ref", "", "the baseline's deployed reference `REF`, when it is read from a file")
+	fl.StringVar(&candRef, "candidate-ref", "", "the candidate's deployed reference `REF`, when it is read from a file")
 	return cmd
 }

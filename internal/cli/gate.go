@@ -34,7 +34,7 @@ const defaultIgnoreList = ".shipshapeignore"
 func addGateFlags(fl *pflag.FlagSet, g *gateFlags) {
 	fl.IntVar(&g.exitCode, "exit-code", ExitPolicy, "exit code when the policy fails; 0 reports without failing the job (report-only mode)")
 	fl.BoolVar(&g.ignoreUnfixed, "ignore-unfixed", false, "leave vulnerabilities without a fixed version out of what is judged and shown (SEC-020)")
-	fl.StringVar(&g.ignoreList, "ignore-list", "", "plain list of advisory or check IDs to waive, one a line, # comments, optional exp:YYYY-MM-DD (default .shipshapeignore when it exists)")
+	fl.StringVar(&g.ignoreList, "ignore-list", "", "plain list `FILE` of advisory or check IDs to waive, one a line, # comments, optional exp:YYYY-MM-DD (default .shipshapeignore when it exists)")
 }
 
 // validate checks the flags before any work is done.

@@ -44,15 +44,15 @@ type imageFlags struct {
 // addImageFlags adds the shared flags. judging adds those only judging needs
 // (policy, exceptions, advisories).
 func addImageFlags(fl *pflag.FlagSet, f *imageFlags, judging bool) {
-	fl.StringVar(&f.platform, "platform", "", "platform to read in a multi-platform index, os/arch[/variant] (default: the host's)")
+	fl.StringVar(&f.platform, "platform", "", "platform to read in a multi-platform index, `OS/ARCH` or os/arch/variant (default: the host's)")
 	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
 	fl.Int64Var(&f.maxLayerGB, "max-layer-size", 0, "stop on a layer larger than this many GiB uncompressed (default 64)")
-	fl.BoolVar(&f.noCache, "no-cache", envTrue("SHIPSHAPE_NO_CACHE"), "read every layer even when the facts of this image are cached (env SHIPSHAPE_NO_CACHE=1)")
-	fl.StringVar(&f.secretConfig, "secret-config", "", "secret rules and allowlists to add to the built-in ones (gitleaks-style TOML, see docs/secrets.md)")
+	fl.BoolVar(&f.noCache, "no-cache", envTrue("SHIPSHAPE_NO_CACHE"), "read every layer even when the facts of this image are cached")
+	fl.StringVar(&f.secretConfig, "secret-config", "", "`FILE` of secret rules and allowlists to add to the built-in ones (gitleaks-style TOML, see docs/secrets.md)")
 	addSupplyFlags(fl, &f.supply)
 	if judging {
-		fl.StringVar(&f.policyFile, "policy", "", "policy file (YAML; write the default one with: shipshape policy init)")
-		fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (YAML with an exceptions list; default .shipshape-ignore.yaml when it exists)")
+		fl.StringVar(&f.policyFile, "policy", "", "policy `FILE` (YAML; write the default one with: shipshape policy init)")
+		fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions `FILE` (YAML with an exceptions list; default .shipshape-ignore.yaml when it exists)")
 		addVulnFlags(fl, f)
 		addGateFlags(fl, &f.gate)
 	}

@@ -49,7 +49,7 @@ func addProbeFlags(fl *pflag.FlagSet, p *probeFlags) {
 	fl.IntVar(&p.loadRate, "load-rate", 0, "requests per second of the load test (default 50 when --baseline is given, else no load test)")
 	fl.DurationVar(&p.loadDuration, "load-duration", 10*time.Second, "length of each load run")
 	fl.StringVar(&p.loadPath, "load-path", "", "path of the load test (default --smoke-path)")
-	fl.StringVar(&p.tests, "tests", "", "container-structure-test YAML file (FIT-009)")
+	fl.StringVar(&p.tests, "tests", "", "container-structure-test YAML `FILE` (FIT-009)")
 }
 
 func init() { extraCommands = append(extraCommands, newProbe) }
@@ -120,8 +120,8 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 	}
 	fl := cmd.Flags()
 	addProbeFlags(fl, &f.probeOpts)
-	fl.StringVar(&f.format, "format", "table", "output format")
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE, or FORMAT=FILE (repeatable)")
+	fl.StringVar(&f.format, "format", "table", "output `FORMAT`: "+strings.Join(report.Formats, ", "))
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to `FILE` (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.failOn, "fail-on", "high", "what fails the run: a severity (high: every measured failure of FIT-001/002/003/007/008/009), or veto")
 	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never (auto: on a terminal, unless NO_COLOR is set)")
 	fl.StringSliceVar(&f.severity, "severity", nil, "show only findings of these severities, comma-separated (critical,high,medium,low,info); the verdict is still judged on all of them")

@@ -47,8 +47,8 @@ IMAGE takes the same forms as for "shipshape check".`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runSBOM(cmd, args[0], f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(sbom.Formats, ", "))
-	fl.StringVarP(&f.output, "output", "o", "", "write the SBOM to this file instead of stdout")
+	fl.StringVar(&f.format, "format", "table", "output `FORMAT`: "+strings.Join(sbom.Formats, ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the SBOM to `FILE` instead of stdout")
 	addImageFlags(fl, &f.imageFlags, false)
 	return cmd
 }

@@ -36,9 +36,9 @@ func addSupplyFlags(fl *pflag.FlagSet, f *supplyFlags) {
 	if def == "" {
 		def = forge.DefaultGitHubAPI
 	}
-	fl.BoolVar(&f.offline, "offline", envTrue("SHIPSHAPE_OFFLINE"), "do not ask the source forge about upstream maintenance (MNT-007 uses cached answers, else says what it could not check) (env SHIPSHAPE_OFFLINE=1)")
-	fl.StringVar(&f.forgeURL, "forge-url", def, "GitHub REST API for upstream maintenance (GitHub Enterprise: https://HOST/api/v3/; token from GITHUB_TOKEN) (env SHIPSHAPE_FORGE_URL)")
-	fl.StringVar(&f.cacheDir, "forge-cache-dir", "", "cache of forge answers (default $XDG_CACHE_HOME/shipshape/forge)")
+	fl.BoolVar(&f.offline, "offline", envTrue("SHIPSHAPE_OFFLINE"), "do not ask the source forge about upstream maintenance (MNT-007 uses cached answers, else says what it could not check)")
+	fl.StringVar(&f.forgeURL, "forge-url", def, "GitHub REST API for upstream maintenance (GitHub Enterprise: https://HOST/api/v3/; token from GITHUB_TOKEN)")
+	fl.StringVar(&f.cacheDir, "forge-cache-dir", "", "`DIR` of cached forge answers (default $XDG_CACHE_HOME/shipshape/forge)")
 	fl.DurationVar(&f.ttl, "forge-ttl", forge.DefaultTTL, "how long a cached forge answer is used before asking again")
 }
 
