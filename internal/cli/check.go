@@ -250,6 +250,7 @@ func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []ou
 	if err != nil {
 		return err
 	}
+	wholeRun(cmd.Context(), rep)
 	rep = shown(rep, sev)
 	for _, o := range outs {
 		if err := writeOne(cmd, rep, f, o); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
@@ -59,7 +60,7 @@ var policyFailure = errors.New("policy failed")
 
 // Main runs the command line and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.WithValue(context.Background(), runStartKey{}, time.Now()), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var rc runControl
 	root := newRoot(stdout, stderr, &rc)
@@ -101,6 +102,19 @@ func exitCode(err error) int {
 		return ExitInput
 	}
 	return ExitInternal
+}
+
+// runStartKey keys the time the run started in the command's context.
+type runStartKey struct{}
+
+// wholeRun sets the report's duration to the time this run took so far,
+// from the command line to the report: opening the image (a docker save,
+// a pull), the probe, reading and judging. A judgement of stored facts
+// does not count the time their observation took.
+func wholeRun(ctx context.Context, rep *report.Report) {
+	if t, ok := ctx.Value(runStartKey{}).(time.Time); ok {
+		rep.Duration = time.Since(t).Seconds()
+	}
 }
 
 // errTimeout is the cause of the context's end when --timeout passed.

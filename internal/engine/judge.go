@@ -90,6 +90,7 @@ func (e *Engine) Judge(ctx context.Context, f *facts.Facts, pol *policy.Policy, 
 			Source:      img.Kind,
 			Reference:   img.Reference,
 			Digest:      img.Digest,
+			ImageID:     img.ImageID,
 			IndexDigest: img.IndexDigest,
 			Platform:    img.Platform.String(),
 			OS:          inv.OS,
@@ -231,6 +232,9 @@ func refOnto(img *facts.Image, ref string) error {
 	repo, tag, digest, err := source.ParseReference(ref)
 	if err != nil {
 		return &source.InputError{Input: ref, Err: fmt.Errorf("--ref: %w", err)}
+	}
+	if err := source.CheckPin(digest, source.Identity{Kind: source.Kind(img.Kind), Digest: img.Digest, IndexDigest: img.IndexDigest, ImageID: img.ImageID, RepoDigests: img.RepoDigests}); err != nil {
+		return &source.InputError{Input: img.Input, Err: err}
 	}
 	img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
 	return nil

@@ -167,6 +167,9 @@ func applyRef(img *source.Image, ref string) error {
 	if err != nil {
 		return &source.InputError{Input: ref, Err: fmt.Errorf("--ref: %w", err)}
 	}
+	if err := source.CheckPin(digest, source.Identity{Kind: img.Kind, Digest: img.Digest, IndexDigest: img.IndexDigest, ImageID: img.ImageID, RepoDigests: img.RepoDigests}); err != nil {
+		return &source.InputError{Input: img.Input, Err: err}
+	}
 	img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
 	return nil
 }

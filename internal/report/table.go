@@ -48,8 +48,14 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 	img := r.Image
 	fmt.Fprintf(&b, "%sImage%s     %s\n", c.bold, c.reset, firstNonEmpty(img.Reference, img.Input))
 	fmt.Fprintf(&b, "Source    %s\n", img.Source)
-	if img.Digest != "" {
-		fmt.Fprintf(&b, "Digest    %s\n", img.Digest)
+	switch {
+	case img.Digest != "":
+		fmt.Fprintf(&b, "Digest    %s (manifest)\n", img.Digest)
+	case img.ImageID != "":
+		fmt.Fprintf(&b, "Digest    none: a %s carries no manifest (the registry assigns its digest on push)\n", img.Source)
+	}
+	if img.ImageID != "" {
+		fmt.Fprintf(&b, "Image ID  %s (config digest)\n", img.ImageID)
 	}
 	plat := img.Platform
 	if len(img.Platforms) > 0 {

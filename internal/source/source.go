@@ -131,6 +131,7 @@ func Open(ctx context.Context, input string, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, &InputError{Input: input, Err: err}
 	}
+	explicit := opts.Platform != nil
 	if opts.Platform == nil {
 		p := HostPlatform()
 		opts.Platform = &p
@@ -155,6 +156,11 @@ func Open(ctx context.Context, input string, opts Options) (*Image, error) {
 	}
 	img.Input = input
 	img.Kind = kind
+	// An index picks the asked platform; a single-platform image must be it.
+	if explicit && len(img.Platforms) == 0 && img.Platform.Architecture != "" && !platformMatches(*opts.Platform, img.Platform) {
+		img.Close()
+		return nil, &InputError{Input: input, Err: fmt.Errorf("--platform %s: this is a single-platform %s image, not a multi-platform index; drop --platform, or give the %s image", opts.Platform, img.Platform, opts.Platform)}
+	}
 	return img, nil
 }
 
@@ -221,7 +227,7 @@ func finish(img *Image, v v1.Image, withManifest bool) error {
 			return fmt.Errorf("reading manifest: %w", err)
 		}
 		if m.Config.Size > maxConfigSize {
-			return fmt.Errorf("config blob is %d bytes, over the limit of %d", m.Config.Size, maxConfigSize)
+			return fmt.Errorf("the image config %s is %d bytes (manifest field config.size), over the limit of %d for an image config (real ones are a few KiB); not read", m.Config.Digest, m.Config.Size, maxConfigSize)
 		}
 		img.Manifest = m
 		for _, l := range m.Layers {
