@@ -19,8 +19,8 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
 	"github.com/shipshape-dev/shipshape/internal/policy"
-	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/probe"
+	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
