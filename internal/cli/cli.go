@@ -140,6 +140,9 @@ func newRoot(stdout, stderr io.Writer, rc *runControl) *cobra.Command {
 			if err := flagsFromEnv(cmd); err != nil {
 				return err
 			}
+			if err := startGuard(cmd); err != nil {
+				return err
+			}
 			if rc.timeout < 0 {
 				return usageError{fmt.Errorf("--timeout %s: want a duration such as 90s or 10m, or 0 for no limit", rc.timeout)}
 			}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/eol"
 	"github.com/shipshape-dev/shipshape/internal/facts"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/netguard"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/secrets"
@@ -99,10 +98,11 @@ func (f *imageFlags) platformOption() (*source.Options, error) {
 // advisory database.
 func (f *imageFlags) newEngine(cmd *cobra.Command, judging bool) (e *engine.Engine, close func(), err error) {
 	d := engine.Deps{
-		Limits:  imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30},
-		Version: Version(),
-		TempDir: os.TempDir(),
-		Remote:  []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)},
+		Limits:    imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30},
+		Version:   Version(),
+		TempDir:   os.TempDir(),
+		Remote:    registryOptions(cmd),
+		NoNetwork: netguard.From(cmd.Context()).None(),
 	}
 	close = func() {}
 	if judging {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +31,7 @@ func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *poli
 			return usageError{fmt.Errorf("--all-platforms writes table, json or markdown, not %s", o.format)}
 		}
 	}
-	img, err := source.Open(cmd.Context(), input, source.Options{TempDir: os.TempDir()})
+	img, err := source.Open(cmd.Context(), input, sourceOptions(cmd))
 	if err != nil {
 		return err
 	}

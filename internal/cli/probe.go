@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/netguard"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/report"
@@ -38,7 +40,7 @@ type probeFlags struct {
 
 func addProbeFlags(fl *pflag.FlagSet, p *probeFlags) {
 	fl.StringVar(&p.baseline, "baseline", "", "the image in production, for the load comparison (FIT-007) and upgrade/rollback (FIT-008)")
-	fl.StringVar(&p.network, "network", "host", "container network mode; servers are reached on 127.0.0.1")
+	fl.StringVar(&p.network, "container-network", "host", "network mode of the probed container; its servers are reached on 127.0.0.1")
 	fl.IntVar(&p.port, "port", 0, "the application's TCP port (default: the first exposed TCP port)")
 	fl.StringVar(&p.httpPath, "http-path", "", "HTTP health path (default: the image's HEALTHCHECK, else a TCP connect)")
 	fl.StringVar(&p.metricsPath, "metrics-path", "", "Prometheus metrics path (default: the prometheus.io/path label)")
@@ -156,6 +158,9 @@ func probeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Poli
 // runProbe loads the image (and the baseline) into the engine and runs the probe.
 func runProbe(cmd *cobra.Command, img *source.Image, p probeFlags) (*probe.Observations, error) {
 	ctx := cmd.Context()
+	if netguard.From(ctx).None() {
+		return nil, usageError{errors.New("--network=none: the probe runs the image in a container engine, with the network of --container-network; probe without --network=none")}
+	}
 	ref, cleanup, err := probe.Load(ctx, img)
 	if err != nil {
 		return nil, err
@@ -172,7 +177,7 @@ func runProbe(cmd *cobra.Command, img *source.Image, p probeFlags) (*probe.Obser
 		}
 	}
 	if p.baseline != "" {
-		base, err := source.Open(ctx, p.baseline, source.Options{TempDir: os.TempDir()})
+		base, err := source.Open(ctx, p.baseline, sourceOptions(cmd))
 		if err != nil {
 			return nil, err
 		}

@@ -49,7 +49,7 @@ type ObserveOptions struct {
 
 // Open opens an image with the engine's registry options.
 func (e *Engine) Open(ctx context.Context, input string, platform *v1.Platform) (*source.Image, error) {
-	return source.Open(ctx, input, source.Options{Platform: platform, TempDir: e.d.TempDir, Remote: e.d.Remote})
+	return source.Open(ctx, input, source.Options{Platform: platform, TempDir: e.d.TempDir, Remote: e.d.Remote, NoNetwork: e.d.NoNetwork})
 }
 
 // Observe opens input and observes it: see ObserveImage.

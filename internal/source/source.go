@@ -44,6 +44,9 @@ type Options struct {
 	// Remote are go-containerregistry options for registries (transport,
 	// keychain); nil means the Docker config's credentials and helpers.
 	Remote []remote.Option
+	// NoNetwork refuses what needs the network (a registry reference):
+	// --network=none.
+	NoNetwork bool
 }
 
 // Image is an opened image, ready to be walked.
@@ -139,6 +142,9 @@ func Open(ctx context.Context, input string, opts Options) (*Image, error) {
 	var img *Image
 	switch kind {
 	case Registry:
+		if opts.NoNetwork {
+			return nil, &InputError{Input: input, Err: errors.New("a registry reference needs the network, and --network=none allows no connection: save the image (docker save, skopeo copy) and judge the archive or OCI layout, or drop --network=none")}
+		}
 		img, err = openRegistry(ctx, rest, opts)
 	case DockerArchive:
 		img, err = openArchive(rest, opts)
