@@ -130,7 +130,7 @@ func scanArchive(file string) (archiveEntries, error) {
 	head := make([]byte, 512)
 	n, _ := io.ReadFull(f, head)
 	if _, err := tar.NewReader(bytes.NewReader(head[:n])).Next(); n < 512 || (err != nil && err != io.EOF) {
-		return e, fmt.Errorf("%s is not a tar archive (%s, starting %s): give a `docker save` tarball or an OCI layout directory", file, plural(int(fi.Size()), "byte", "bytes"), quotedStart(head[:n]))
+		return e, fmt.Errorf("%s is not a tar archive (%s, starting %s), so not a docker-archive: give a `docker save` tarball or an OCI layout directory", file, plural(int(fi.Size()), "byte", "bytes"), quotedStart(head[:n]))
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return e, err
