@@ -4,7 +4,7 @@ BIN      ?= bin/shipshape
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/shipshape-dev/shipshape/internal/cli.version=$(VERSION)
 
-.PHONY: build demo test fixtures docs vet fuzz bench clean
+.PHONY: build demo test test-go fixtures docs vet fuzz bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/shipshape
@@ -29,9 +29,14 @@ fixtures:
 	testdata/fixtures/build.sh
 	testdata/fixtures/bullseye.sh
 
-# The whole test suite. The fixture-based end-to-end tests need the fixtures
-# (and a Docker engine for the docker-daemon source); .ci/run sets all that up.
-test: fixtures
+# The whole test suite on a fresh machine: installs and starts what the
+# tests need (Docker engine, PostgreSQL, a Kubernetes API server, cosign,
+# fixtures; see tools/ci/test.sh), then go vet and go test. CI runs this.
+test:
+	GO=$(GO) tools/ci/test.sh
+
+# Only go vet and go test, when test has set the machine up once.
+test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
@@ -45,6 +50,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzParseRecord -fuzztime=45s ./internal/vulndb/
 	$(GO) test -run='^$$' -fuzz=FuzzRange -fuzztime=45s ./internal/vulndb/
 	$(GO) test -run='^$$' -fuzz=FuzzCodec -fuzztime=30s ./internal/vulndb/
+	$(GO) test -run='^$$' -fuzz=FuzzRequestBodies -fuzztime=30s ./internal/server/
 
 bench:
 	bench/large-image.sh && bench/check.sh

@@ -11,8 +11,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("accounts", func() Analyzer { return &accounts{} }) }
-
 // accounts reads /etc/passwd, /etc/group and /etc/shadow.
 type accounts struct{ capture }
 

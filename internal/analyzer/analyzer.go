@@ -1,6 +1,7 @@
 // Package analyzer holds the analyzers that read files during the single
-// layer pass and fill the inventory. Each analyzer lives in its own file and
-// registers itself; the walk feeds each one only the files it declares.
+// layer pass and fill the inventory. Each analyzer lives in its own file;
+// Builtin lists them all explicitly (no registration by init), and the walk
+// feeds each one only the files it declares.
 package analyzer
 
 import (
@@ -22,29 +23,6 @@ type Analyzer interface {
 	Finish(fsys *imagefs.FS, inv *inventory.Inventory) error
 }
 
-// Factory makes a fresh analyzer for one scan.
-type Factory struct {
-	Name string
-	New  func() Analyzer
-}
-
-var registry []Factory
-
-// Register adds an analyzer factory. It is called from init functions.
-func Register(name string, f func() Analyzer) {
-	registry = append(registry, Factory{Name: name, New: f})
-	sort.Slice(registry, func(i, j int) bool { return registry[i].Name < registry[j].Name })
-}
-
-// Names lists the registered analyzers.
-func Names() []string {
-	var out []string
-	for _, f := range registry {
-		out = append(out, f.Name)
-	}
-	return out
-}
-
 // Options tune one run of the analyzers.
 type Options struct {
 	Limits imagefs.Limits
@@ -54,29 +32,19 @@ type Options struct {
 	Skip []string
 }
 
-// Configurable is implemented by analyzers that take options; Run calls
-// Configure once, before the walk.
-type Configurable interface {
-	Configure(o Options)
-}
-
-// Run walks the layers once with every registered analyzer and returns the
+// Run walks the layers once with every built-in analyzer and returns the
 // walk's result and the inventory.
 func Run(ctx context.Context, layers []imagefs.Blob, o Options) (*imagefs.Result, *inventory.Inventory, error) {
 	var as []Analyzer
 	var ias []imagefs.Analyzer
 	var names []string
-	for _, f := range registry {
-		if slices.Contains(o.Skip, f.Name) {
+	for _, n := range Builtin(o) {
+		if slices.Contains(o.Skip, n.Name) {
 			continue
 		}
-		a := f.New()
-		if c, ok := a.(Configurable); ok {
-			c.Configure(o)
-		}
-		as = append(as, a)
-		ias = append(ias, a)
-		names = append(names, f.Name)
+		as = append(as, n.Analyzer)
+		ias = append(ias, n.Analyzer)
+		names = append(names, n.Name)
 	}
 	res, err := imagefs.Walk(ctx, layers, ias, o.Limits)
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("apk", func() Analyzer { return &apk{} }) }
-
 const apkInstalled = "/lib/apk/db/installed"
 
 // apk reads the Alpine package database.

@@ -13,10 +13,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() {
-	Register("binary", func() Analyzer { return &binaries{seen: map[string]*inventory.Binary{}} })
-}
-
 const (
 	headSize = 8 << 10
 	// maxGoScan bounds how much of one executable is searched for Go build info.

@@ -10,8 +10,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("composer", func() Analyzer { return &composer{} }) }
-
 // maxInstalledJSON bounds one vendor/composer/installed.json.
 const maxInstalledJSON = 64 << 20
 

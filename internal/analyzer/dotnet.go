@@ -11,8 +11,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("dotnet", func() Analyzer { return &dotnet{} }) }
-
 // maxDepsJSON bounds one .deps.json.
 const maxDepsJSON = 64 << 20
 

@@ -11,8 +11,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("dpkg", func() Analyzer { return &dpkg{} }) }
-
 const dpkgStatus = "/var/lib/dpkg/status"
 
 // dpkg reads the Debian package database, including distroless-style

@@ -10,8 +10,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("dpkg-copyright", func() Analyzer { return &dpkgCopyright{} }) }
-
 // maxCopyright bounds how much of one copyright file is read; the few larger
 // ones (full license texts of big source packages) are cut there.
 const maxCopyright = 4 << 20

@@ -11,8 +11,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("dpkg-files", func() Analyzer { return &dpkgFiles{} }) }
-
 // dpkgFiles reads /var/lib/dpkg/info/*.list (and distroless status.d-style
 // *.md5sums) to learn which OS package owns which file, so that language
 // catalogers do not report files of Debian's python3-* or node-* packages again.

@@ -10,8 +10,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("gem", func() Analyzer { return &gem{} }) }
-
 // maxGemspec bounds one installed gem specification.
 const maxGemspec = 1 << 20
 

@@ -17,8 +17,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("java", func() Analyzer { return &java{} }) }
-
 // Bounds on Java archives, which need random access and so are read into memory.
 const (
 	// maxJar is the largest archive read; larger ones are skipped with a warning.

@@ -12,8 +12,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("npm", func() Analyzer { return &npm{} }) }
-
 const (
 	// maxPackageJSON bounds one package.json (old npm versions inlined the README).
 	maxPackageJSON = 8 << 20

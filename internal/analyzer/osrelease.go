@@ -11,8 +11,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("os-release", func() Analyzer { return &osRelease{} }) }
-
 // osRelease reads os-release (and the older release files as a fallback).
 type osRelease struct{ capture }
 

@@ -13,8 +13,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("python", func() Analyzer { return &python{} }) }
-
 const (
 	// maxMetadataHeader bounds the header part of one METADATA or PKG-INFO
 	// file; the description that follows it is never read.

@@ -14,8 +14,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() { Register("rpm", func() Analyzer { return &rpm{} }) }
-
 // rpmPaths are where RPM distributions keep their package database: Berkeley
 // DB (Packages, up to RHEL/CentOS 8), NDB (Packages.db, SUSE) and SQLite
 // (rpmdb.sqlite, Fedora 33+, RHEL 9, Mariner), old and new locations.

@@ -13,10 +13,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/inventory"
 )
 
-func init() {
-	Register("runtimes", func() Analyzer { return &runtimes{hits: map[string]runtimeHit{}} })
-}
-
 // maxReleaseFile bounds a JDK release file.
 const maxReleaseFile = 64 << 10
 

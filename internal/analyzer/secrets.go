@@ -17,16 +17,6 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/secrets"
 )
 
-func init() { Register("secrets", func() Analyzer { return newSecrets(defaultSecretScanner()) }) }
-
-// Configure takes the scan's secret scanner (rules, allowlists, size cap from
-// --secret-config) in place of the built-in one.
-func (a *secretsAnalyzer) Configure(o Options) {
-	if o.Secrets != nil {
-		*a = *newSecrets(o.Secrets)
-	}
-}
-
 func defaultSecretScanner() *secrets.Scanner {
 	s, err := secrets.Default()
 	if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/facts"
+	"github.com/shipshape-dev/shipshape/internal/probe"
+	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 func init() { extraCommands = append(extraCommands, newObserve, newCache) }
@@ -49,6 +52,11 @@ The policy's trust anchors (--policy) are used to verify signatures while observ
 			if err != nil {
 				return err
 			}
+			if f.probe {
+				o.Probe = func(ctx context.Context, img *source.Image) (*probe.Observations, error) {
+					return runProbe(cmd, img, f.probeOpts)
+				}
+			}
 			fs, err := e.Observe(cmd.Context(), args[0], o)
 			if err != nil {
 				return err
@@ -60,6 +68,8 @@ The policy's trust anchors (--policy) are used to verify signatures while observ
 	fl.StringVarP(&output, "output", "o", "", "write the facts to `FILE` instead of stdout")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed, when it differs from how the image was read")
 	fl.StringVar(&f.policyFile, "policy", "", "policy `FILE` whose trust anchors verify signatures")
+	fl.BoolVar(&f.probe, "probe", false, "also run the image for real and keep what it showed in the facts (the FIT checks; a service submission then carries them)")
+	addProbeFlags(fl, &f.probeOpts)
 	addImageFlags(fl, &f.imageFlags, false)
 	return cmd
 }

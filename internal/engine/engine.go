@@ -110,3 +110,9 @@ func (e *Engine) Scan(ctx context.Context, img *source.Image, o ObserveOptions, 
 	}
 	return e.Judge(ctx, f, pol, now)
 }
+
+// Vulns returns the advisory database the engine judges with (nil: none).
+func (e *Engine) Vulns() *vulndb.DB { return e.d.Vulns }
+
+// RemoteOptions returns the registry options the engine reads images with.
+func (e *Engine) RemoteOptions() []remote.Option { return append([]remote.Option(nil), e.d.Remote...) }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -392,5 +393,22 @@ func TestReportVulnerabilities(t *testing.T) {
 	}
 	if len(w.Vulnerabilities) != len(r.Vulnerabilities) || !w.Vulnerabilities[0].Waived || (len(w.Vulnerabilities) > 1 && w.Vulnerabilities[1].Waived && w.Vulnerabilities[1].ID != w.Vulnerabilities[0].ID) {
 		t.Errorf("waived: %+v", w.Vulnerabilities)
+	}
+}
+
+// The report's vulnerabilities[] repeats every field of vulndb.Vulnerability
+// (plus the finding's fingerprint and waived): a field added there must be
+// copied by reportVulns.
+func TestReportVulnerabilityHasEveryField(t *testing.T) {
+	have := map[string]bool{}
+	rt := reflect.TypeOf(report.Vulnerability{})
+	for i := range rt.NumField() {
+		have[rt.Field(i).Tag.Get("json")] = true
+	}
+	vt := reflect.TypeOf(vulndb.Vulnerability{})
+	for i := range vt.NumField() {
+		if tag := vt.Field(i).Tag.Get("json"); !have[tag] {
+			t.Errorf("vulndb.Vulnerability.%s (%s) is not in report.Vulnerability", vt.Field(i).Name, tag)
+		}
 	}
 }

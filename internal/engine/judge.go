@@ -122,7 +122,7 @@ func (e *Engine) Judge(ctx context.Context, f *facts.Facts, pol *policy.Policy, 
 		r.Warnings = append(r.Warnings, "vulnerabilities: "+w)
 	}
 	if vulns.Evaluated {
-		r.Vulnerabilities = report.Vulnerabilities(vulns.Vulnerabilities(), waivers)
+		r.Vulnerabilities = report.LinkVulnerabilities(reportVulns(vulns.Vulnerabilities()), waivers)
 	}
 	r.Data = e.dataInfo()
 	if err := judgeRules(r, pol); err != nil {
@@ -238,4 +238,25 @@ func refOnto(img *facts.Image, ref string) error {
 	}
 	img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
 	return nil
+}
+
+// reportVulns copies the matches' structured form into the report's model.
+func reportVulns(vs []vulndb.Vulnerability) []report.Vulnerability {
+	out := make([]report.Vulnerability, 0, len(vs))
+	for _, v := range vs {
+		r := report.Vulnerability{
+			ID: v.ID, Aliases: v.Aliases, Package: v.Package, Name: v.Name, InstalledPackages: v.InstalledPackages,
+			Ecosystem: v.Ecosystem, OSVEcosystem: v.OSVEcosystem, Installed: v.Installed, Compared: v.Compared,
+			Fixed: v.Fixed, HasFix: v.HasFix, LastAffected: v.LastAffected, Severity: v.Severity, SeveritySource: v.SeveritySource,
+			Path: v.Path, Layer: v.Layer, Summary: v.Summary, Sources: v.Sources,
+		}
+		if c := v.CVSS; c != nil {
+			r.CVSS = &report.CVSS{Score: c.Score, Vector: c.Vector, Version: c.Version, From: c.From}
+		}
+		if s := v.Vendor; s != nil {
+			r.Vendor = &report.VendorSeverity{Source: s.Source, Value: s.Value, Rating: s.Rating}
+		}
+		out = append(out, r)
+	}
+	return out
 }

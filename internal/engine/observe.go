@@ -62,6 +62,38 @@ func (e *Engine) Observe(ctx context.Context, input string, o ObserveOptions) (*
 	return e.ObserveImage(ctx, img, o)
 }
 
+// ObservePlatforms opens input once and observes every platform of its
+// index (a single-platform image gives one), in the index's order. The
+// index is fetched once; each platform's layers are read once.
+func (e *Engine) ObservePlatforms(ctx context.Context, input string, o ObserveOptions) ([]*facts.Facts, error) {
+	img, err := source.Open(ctx, input, source.Options{Platform: o.Platform, AnyPlatform: true, TempDir: e.d.TempDir, Remote: e.d.Remote})
+	if err != nil {
+		return nil, err
+	}
+	defer img.Close()
+	platforms := img.Platforms
+	if len(platforms) == 0 {
+		f, err := e.ObserveImage(ctx, img, o)
+		if err != nil {
+			return nil, err
+		}
+		return []*facts.Facts{f}, nil
+	}
+	var out []*facts.Facts
+	for _, p := range platforms {
+		pi, err := img.ForPlatform(p)
+		if err != nil {
+			return nil, err
+		}
+		f, err := e.ObserveImage(ctx, pi, o)
+		if err != nil {
+			return nil, fmt.Errorf("platform %s: %w", p.String(), err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
 // ObserveImage reads an opened image once: the layers through every
 // analyzer (or their facts from the cache, keyed by the image's content),
 // then the supply-chain evidence and, when asked, a probe run.

@@ -33,6 +33,9 @@ func (e *Exception) describe() string {
 	add("path", e.Path)
 	add("image", e.Image)
 	s := strings.Join(parts, ", ")
+	if e.name != "" {
+		s = e.name + ": " + s
+	}
 	if e.line > 0 {
 		s = fmt.Sprintf("line %d: %s", e.line, s)
 	}
@@ -140,4 +143,26 @@ func (p *Policy) Apply(results []checks.Result, ref string, now time.Time) ([]ch
 		out = append(out, r)
 	}
 	return out, w
+}
+
+// StoredException is an exception held by the service (shipshape serve)
+// rather than written in a policy file: Name identifies it in reports
+// ("exception 12"), Expires ends it (zero: never).
+func StoredException(name string, e Exception, expires time.Time) Exception {
+	e.name = name
+	e.expires = expires
+	if !expires.IsZero() {
+		e.Expires = expires.UTC().Format(time.DateOnly)
+	}
+	return e
+}
+
+// WithExceptions returns a copy of p that also applies ex.
+func (p *Policy) WithExceptions(ex ...Exception) *Policy {
+	if len(ex) == 0 {
+		return p
+	}
+	c := *p
+	c.Exceptions = append(append([]Exception(nil), p.Exceptions...), ex...)
+	return &c
 }

@@ -57,6 +57,13 @@ licenses:
 # setuid/setgid files SEC-003 accepts (path patterns).
 allowedSetuid: []
 
+# shipshape serve: approval and re-evaluation of images judged under this policy.
+service:
+  autoApprove: true     # approve an image whose evaluation passes (false: an approver decides)
+  reevaluateDays: 90    # judge approved images again when their last evaluation is this old
+  graceDays: 14         # an approved image that now fails stays admitted (expiring) this long, then retires
+  validityDays: 0       # bound every approval (0: none)
+
 # Custom rules in CEL over the JSON report (variable "report"; see docs/report.md).
 rules: []
 #  - id: TEAM-001

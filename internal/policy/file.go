@@ -49,6 +49,22 @@ type File struct {
 	AllowedSetuid []string    `yaml:"allowedSetuid,omitempty"`
 	Rules         []Rule      `yaml:"rules,omitempty"`
 	Exceptions    []Exception `yaml:"exceptions,omitempty"`
+	// Service tunes how shipshape serve approves and re-evaluates images.
+	Service ServiceFile `yaml:"service,omitempty"`
+}
+
+// ServiceFile is the service section of a policy file (shipshape serve).
+type ServiceFile struct {
+	// AutoApprove approves an image whose evaluation passes (default true).
+	AutoApprove *bool `yaml:"autoApprove,omitempty"`
+	// ReevaluateDays is the age of an approved image's last evaluation at
+	// which the daily sweep judges it again (default 90: each quarter).
+	ReevaluateDays *int `yaml:"reevaluateDays,omitempty"`
+	// GraceDays is how long an approved image that now fails stays admitted
+	// (state expiring) before it is retired (default 14; 0 retires at once).
+	GraceDays *int `yaml:"graceDays,omitempty"`
+	// ValidityDays bounds every approval (default 0: valid until re-evaluation says otherwise).
+	ValidityDays *int `yaml:"validityDays,omitempty"`
 }
 
 // CheckOverride changes one check.
@@ -104,6 +120,7 @@ type Exception struct {
 
 	expires time.Time
 	line    int
+	name    string // a stored exception's name (StoredException)
 }
 
 // Error is a problem in a policy file, with where it is.
@@ -259,6 +276,9 @@ func compile(name string, f *File, lines map[string]int, strictIDs bool) (*Polic
 			return nil, fail("thresholds.eolWarningDays", "must not be negative")
 		}
 		p.Settings.EOLWarning = time.Duration(*t.EOLWarningDays) * 24 * time.Hour
+	}
+	if err := compileService(&p.Service, f.Service, fail); err != nil {
+		return nil, err
 	}
 	p.Settings.RequiredLabels = f.RequiredLabels
 	p.Settings.AllowedSetuid = f.AllowedSetuid
@@ -462,4 +482,27 @@ func compileSupply(p *Policy, f *File, fail func(key, format string, args ...any
 		p.UpstreamSources = append(p.UpstreamSources, supplychain.SourceMapping{Image: m.Image, Repository: m.Repository})
 	}
 	return nil
+}
+
+func compileService(s *Service, f ServiceFile, fail func(key, format string, args ...any) error) error {
+	if f.AutoApprove != nil {
+		s.AutoApprove = *f.AutoApprove
+	}
+	days := func(key string, v *int, min int, dst *time.Duration) error {
+		if v == nil {
+			return nil
+		}
+		if *v < min {
+			return fail("service."+key, "must be at least %d days, got %d", min, *v)
+		}
+		*dst = time.Duration(*v) * 24 * time.Hour
+		return nil
+	}
+	if err := days("reevaluateDays", f.ReevaluateDays, 1, &s.Reevaluate); err != nil {
+		return err
+	}
+	if err := days("graceDays", f.GraceDays, 0, &s.Grace); err != nil {
+		return err
+	}
+	return days("validityDays", f.ValidityDays, 0, &s.Validity)
 }

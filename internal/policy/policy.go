@@ -5,6 +5,7 @@ package policy
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/shipshape-dev/shipshape/internal/checks"
 	"github.com/shipshape-dev/shipshape/internal/finding"
@@ -38,6 +39,28 @@ type Policy struct {
 	// Digest is the sha256 of its bytes, recorded in reports.
 	Source string
 	Digest string
+	// Service tunes approvals and re-evaluation in shipshape serve.
+	Service Service
+}
+
+// Service is how shipshape serve treats images judged under a policy.
+type Service struct {
+	// AutoApprove approves an image whose evaluation passes.
+	AutoApprove bool
+	// Reevaluate is the age of an approved image's last evaluation at which
+	// the daily sweep judges it again.
+	Reevaluate time.Duration
+	// Grace is how long an approved image that now fails stays admitted
+	// (expiring) before it is retired; 0 retires it at once.
+	Grace time.Duration
+	// Validity bounds every approval; 0 means no bound.
+	Validity time.Duration
+}
+
+// DefaultService is the service section of the default policy: approve on
+// PASS, judge again each quarter, two weeks of grace.
+func DefaultService() Service {
+	return Service{AutoApprove: true, Reevaluate: 90 * 24 * time.Hour, Grace: 14 * 24 * time.Hour}
 }
 
 // Override changes one check.
@@ -55,6 +78,7 @@ func Default() *Policy {
 		CVSS:           7.0,
 		DeniedLicenses: []string{"AGPL-3.0-only", "AGPL-3.0-or-later"},
 		Digest:         "builtin",
+		Service:        DefaultService(),
 	}
 }
 

@@ -70,8 +70,8 @@ func openLayout(s string, opts Options) (*Image, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading index %s: %w", pick.Digest, err)
 		}
-		img.IndexDigest = pick.Digest.String()
-		if v, err = pickFromIndex(img, child, *opts.Platform); err != nil {
+		img.IndexDigest, img.index = pick.Digest.String(), child
+		if v, err = pickFromIndex(img, child, *opts.Platform, opts.AnyPlatform); err != nil {
 			return nil, err
 		}
 	} else {

@@ -66,8 +66,8 @@ func openRegistry(ctx context.Context, s string, opts Options) (*Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		img.IndexDigest = desc.Digest.String()
-		v, err = pickFromIndex(img, idx, *opts.Platform)
+		img.IndexDigest, img.index = desc.Digest.String(), idx
+		v, err = pickFromIndex(img, idx, *opts.Platform, opts.AnyPlatform)
 		if err != nil {
 			return nil, err
 		}
@@ -85,12 +85,13 @@ func openRegistry(ctx context.Context, s string, opts Options) (*Image, error) {
 }
 
 // pickFromIndex lists the index's platforms into img and returns the image for want.
-func pickFromIndex(img *Image, idx v1.ImageIndex, want v1.Platform) (v1.Image, error) {
+// With anyPlatform, an index without want gives its first platform instead.
+func pickFromIndex(img *Image, idx v1.ImageIndex, want v1.Platform, anyPlatform bool) (v1.Image, error) {
 	im, err := idx.IndexManifest()
 	if err != nil {
 		return nil, fmt.Errorf("reading index: %w", err)
 	}
-	var pick *v1.Descriptor
+	var pick, first *v1.Descriptor
 	for i, d := range im.Manifests {
 		if d.Platform == nil || !d.MediaType.IsImage() || d.Platform.OS == "unknown" {
 			continue
@@ -99,6 +100,12 @@ func pickFromIndex(img *Image, idx v1.ImageIndex, want v1.Platform) (v1.Image, e
 		if pick == nil && platformMatches(want, *d.Platform) {
 			pick = &im.Manifests[i]
 		}
+		if first == nil {
+			first = &im.Manifests[i]
+		}
+	}
+	if pick == nil && anyPlatform {
+		pick = first
 	}
 	if pick == nil {
 		var have []string

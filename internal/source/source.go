@@ -39,6 +39,9 @@ const maxConfigSize = 8 << 20
 type Options struct {
 	// Platform picks one image out of an index. Nil means the host's (linux/GOARCH).
 	Platform *v1.Platform
+	// AnyPlatform picks the index's first platform when it has no image for
+	// Platform (to list and read every platform, see Image.ForPlatform).
+	AnyPlatform bool
 	// TempDir holds the archive of an image saved from the Docker engine while it is read.
 	TempDir string
 	// Remote are go-containerregistry options for registries (transport,
@@ -86,6 +89,31 @@ type Image struct {
 	cleanup func()
 	v1      v1.Image
 	archive string
+	// index is the index the image was picked from (registries and OCI
+	// layouts), so the other platforms can be read without opening it again.
+	index v1.ImageIndex
+}
+
+// ForPlatform returns the image of platform p out of the index img was
+// picked from, without fetching the index again. An image not read from an
+// index has only its own platform.
+func (img *Image) ForPlatform(p v1.Platform) (*Image, error) {
+	if img.index == nil {
+		if platformMatches(p, img.Platform) {
+			return img, nil
+		}
+		return nil, fmt.Errorf("%s is a single-platform image (%s), not %s", img.Input, img.Platform.String(), p.String())
+	}
+	out := &Image{Input: img.Input, Kind: img.Kind, Reference: img.Reference, Repository: img.Repository, Tag: img.Tag,
+		PinnedDigest: img.PinnedDigest, IndexDigest: img.IndexDigest, index: img.index}
+	v, err := pickFromIndex(out, img.index, p, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := finish(out, v, true); err != nil {
+		return nil, fmt.Errorf("platform %s: %w", p.String(), err)
+	}
+	return out, blobs(out, v)
 }
 
 // ArchivePath is the docker-archive file the image was read from, if any.

@@ -135,3 +135,44 @@ func (r *reader) StaleApprovals(ctx context.Context, olderThan time.Time, states
 		ORDER BY COALESCE(e.evaluated_at, 0), a.image_digest`
 	return r.approvals(ctx, q, args...)
 }
+
+// ViewRow is one image with its approval (State empty when it has none) and
+// its latest evaluation's verdict: what the in-memory allow views hold.
+type ViewRow struct {
+	Image
+	Approval
+	Verdict string
+}
+
+// ViewRows returns every image with its approval and latest verdict, in one
+// query, for the allow decision's in-memory view.
+func (r *reader) ViewRows(ctx context.Context) ([]ViewRow, error) {
+	rows, err := r.query(ctx, `SELECT `+imageColumns+`, COALESCE(a.state, ''), COALESCE(a.actor, ''), COALESCE(a.reason, ''),
+		COALESCE(a.decided_at, 0), a.valid_until, COALESCE(a.signer, ''), COALESCE(a.verified_digest, ''), COALESCE(a.evaluation_id, 0),
+		COALESCE(e.verdict, '')
+		FROM image i LEFT JOIN approval a ON a.image_digest = i.digest
+		LEFT JOIN evaluation e ON e.id = i.latest_evaluation_id
+		ORDER BY i.updated_at, i.digest`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ViewRow
+	for rows.Next() {
+		var v ViewRow
+		var decided int64
+		var valid sql.NullInt64
+		im, err := scanImage(rows, &v.State, &v.Actor, &v.Reason, &decided, &valid, &v.Signer, &v.VerifiedDigest, &v.EvaluationID, &v.Verdict)
+		if err != nil {
+			return nil, err
+		}
+		v.Image = im
+		v.ImageDigest = im.Digest
+		if decided != 0 {
+			v.DecidedAt = fromMicros(decided)
+		}
+		v.ValidUntil = fromNull(valid)
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

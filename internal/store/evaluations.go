@@ -143,3 +143,38 @@ func (r *reader) Findings(ctx context.Context, evaluationID int64) ([]FindingKey
 	}
 	return out, rows.Err()
 }
+
+// Counts summarises the store for /metrics.
+type Counts struct {
+	// Evaluations counts every evaluation by verdict.
+	Evaluations map[string]int
+	// Findings counts the findings of each image's latest evaluation by severity.
+	Findings map[string]int
+}
+
+// Counts counts evaluations by verdict and the latest evaluations' findings
+// by severity, in two grouped queries.
+func (r *reader) Counts(ctx context.Context) (Counts, error) {
+	c := Counts{Evaluations: map[string]int{}, Findings: map[string]int{}}
+	group := func(q string, into map[string]int) error {
+		rows, err := r.query(ctx, q)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k string
+			var n int
+			if err := rows.Scan(&k, &n); err != nil {
+				return err
+			}
+			into[k] = n
+		}
+		return rows.Err()
+	}
+	if err := group(`SELECT verdict, COUNT(*) FROM evaluation GROUP BY verdict`, c.Evaluations); err != nil {
+		return c, err
+	}
+	err := group(`SELECT f.severity, COUNT(*) FROM image i JOIN evaluation_finding f ON f.evaluation_id = i.latest_evaluation_id GROUP BY f.severity`, c.Findings)
+	return c, err
+}

@@ -2,14 +2,11 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/store/storetest"
 )
 
 // TestMain doubles as the child process of the multi-process tests: with
@@ -29,65 +26,21 @@ type backend struct {
 	dsn func(t testing.TB) string
 }
 
-// backends are SQLite always, and PostgreSQL when SHIPSHAPE_TEST_POSTGRES is
-// set (tools/ci/postgres.sh). Without it PostgreSQL tests skip, except under
-// CI, where they fail: CI must not silently skip a backend.
+// backends are those of storetest (SQLite, and PostgreSQL when configured).
 func backends() []backend {
-	return []backend{
-		{name: "sqlite", dsn: sqliteDSN},
-		{name: "postgres", dsn: postgresDSN},
+	var out []backend
+	for _, b := range storetest.Backends() {
+		out = append(out, backend{name: b.Name, dsn: b.DSN})
 	}
+	return out
 }
 
 // eachBackend runs fn as a subtest per backend.
-func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) {
-	t.Helper()
-	for _, b := range backends() {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.dsn(t)) })
-	}
-}
+func eachBackend(t *testing.T, fn func(t *testing.T, dsn string)) { storetest.Each(t, fn) }
 
-func sqliteDSN(t testing.TB) string {
-	return "sqlite:" + filepath.Join(t.TempDir(), "shipshape.db")
-}
+func sqliteDSN(t testing.TB) string { return storetest.SQLite(t) }
 
-// postgresDSN creates a schema of its own on the test server and returns a
-// DSN whose search_path selects it, dropped when the test ends.
-func postgresDSN(t testing.TB) string {
-	base := os.Getenv("SHIPSHAPE_TEST_POSTGRES")
-	if base == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SHIPSHAPE_TEST_POSTGRES is not set under CI: run `eval \"$(tools/ci/postgres.sh)\"` first")
-		}
-		t.Skip("SHIPSHAPE_TEST_POSTGRES not set (eval \"$(tools/ci/postgres.sh)\" to run the PostgreSQL tests)")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "t_" + hex.EncodeToString(b)
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema on %s: %v", base, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.ExecContext(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Logf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(base, "?") {
-		sep = "&"
-	}
-	return base + sep + "search_path=" + schema
-}
+func postgresDSN(t testing.TB) string { return storetest.Postgres(t) }
 
 func openStore(t testing.TB, dsn string, opts ...Option) *Store {
 	t.Helper()

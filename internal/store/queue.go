@@ -200,6 +200,8 @@ type Job struct {
 	MaxAttempts int
 	Errors      []string // one per failed attempt, oldest first
 	Args        json.RawMessage
+	// Output is what the worker recorded (river.RecordOutput), when completed.
+	Output      json.RawMessage
 	CreatedAt   time.Time
 	ScheduledAt time.Time
 	AttemptedAt time.Time
@@ -264,6 +266,9 @@ func jobOf(j *rivertype.JobRow) Job {
 	}
 	for _, e := range j.Errors {
 		out.Errors = append(out.Errors, e.Error)
+	}
+	if o := j.Output(); len(o) > 0 {
+		out.Output = json.RawMessage(o)
 	}
 	return out
 }
