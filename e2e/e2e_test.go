@@ -103,8 +103,9 @@ func runWith(t *testing.T, env []string, args ...string) run {
 }
 
 type jsonReport struct {
-	Schema string `json:"schema"`
-	Image  struct {
+	Schema   string  `json:"schema"`
+	Duration float64 `json:"duration_seconds"`
+	Image    struct {
 		Source    string   `json:"source"`
 		Reference string   `json:"reference"`
 		Digest    string   `json:"digest"`

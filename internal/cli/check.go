@@ -31,6 +31,7 @@ type checkFlags struct {
 	failOn       string
 	color        string
 	explain      bool
+	severity     []string
 	verbose      bool
 	// factsFile is --facts: judge stored facts instead of reading the image.
 	factsFile string
@@ -57,12 +58,12 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 		Args: func(cmd *cobra.Command, args []string) error {
 			if f.factsFile != "" {
 				if len(args) != 0 {
-					return usageError{fmt.Errorf("check --facts takes no IMAGE (the facts name it), got %d arguments", len(args))}
+					return usageError{fmt.Errorf("check --facts takes no IMAGE (the facts name it), got %s", countArgs(len(args)))}
 				}
 				return nil
 			}
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("check takes one IMAGE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("check takes one IMAGE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},
@@ -75,24 +76,28 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error, 3 internal error.`
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(report.Formats, ", "))
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
+	fl.StringVar(&f.format, "format", "table", "output `FORMAT`: "+strings.Join(report.Formats, ", "))
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to `FILE` (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed (judged by REL-001), when it differs from how the image was read")
 	fl.StringVar(&f.failOn, "fail-on", "veto", "what fails the run: veto, or a severity (critical, high, medium, low) that fails along with vetoes")
-	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
+	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never (auto: on a terminal, unless NO_COLOR is set)")
+	fl.StringSliceVar(&f.severity, "severity", nil, "show only findings of these severities, comma-separated (critical,high,medium,low,info); the verdict is still judged on all of them")
 	fl.BoolVar(&f.explain, "explain", false, "explain the scores, grade and verdict")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
 	fl.BoolVar(&f.allPlatforms, "all-platforms", false, "judge every platform of an index and show how each differs from the first (table, json or markdown)")
-	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see `shipshape probe --help`)")
+	fl.BoolVar(&f.probe, "probe", false, "also run the image for real (the FIT checks; needs a container engine, see: shipshape probe --help)")
 	addProbeFlags(fl, &f.probeOpts)
-	fl.StringVar(&f.factsFile, "facts", "", "judge the facts written by `shipshape observe` instead of reading an image")
+	fl.StringVar(&f.factsFile, "facts", "", "judge the facts `FILE` written by shipshape observe instead of reading an image")
 	addImageFlags(fl, &f.imageFlags, true)
 	return cmd
 }
 
 func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
-	pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+	pol, err := f.loadPolicy()
 	if err != nil {
+		return err
+	}
+	if _, err := parseSeverities(f.severity); err != nil {
 		return err
 	}
 	if cmd.Flags().Changed("fail-on") {
@@ -102,6 +107,9 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 	}
 	if !report.KnownFormat(f.format) {
 		return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
+	}
+	if _, err := f.useColor(cmd, ""); err != nil {
+		return err
 	}
 	outs, err := parseOutputs(f.format, f.outputs)
 	if err != nil {
@@ -123,7 +131,7 @@ func runCheck(cmd *cobra.Command, input string, f checkFlags) error {
 		return err
 	}
 	if !rep.Verdict.Pass {
-		return policyFailure
+		return f.gate.failure()
 	}
 	return nil
 }
@@ -148,7 +156,11 @@ func judgeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Poli
 	if err != nil {
 		return nil, err
 	}
-	return e.Judge(cmd.Context(), fs, pol, time.Time{})
+	rep, err := e.Judge(cmd.Context(), fs, pol, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	return f.judged(rep, pol), nil
 }
 
 // judgeFactsFile judges the facts of --facts; --ref renames the image.
@@ -166,21 +178,44 @@ func judgeFactsFile(cmd *cobra.Command, f checkFlags, pol *policy.Policy) (*repo
 	if f.ref != "" {
 		opts = append(opts, engine.WithReference(f.ref))
 	}
-	return e.Judge(cmd.Context(), fs, pol, time.Time{}, opts...)
+	rep, err := e.Judge(cmd.Context(), fs, pol, time.Time{}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return f.judged(rep, pol), nil
 }
 
 // output is one rendering of the report: a format and a file ("" is stdout).
 type output struct{ format, file string }
 
+// parseOutputs reads the -o flags: FILE (in format) or FORMAT=FILE. A
+// FORMAT= prefix that names no format is an error, not a file name (a file
+// whose name holds "=" can be given as ./NAME). Two renderings to one file,
+// and files that cannot be written, are refused before any work is done.
 func parseOutputs(format string, flags []string) ([]output, error) {
 	var outs []output
+	seen := map[string]string{}
 	for _, o := range flags {
 		fm, file, ok := strings.Cut(o, "=")
-		if !ok || !report.KnownFormat(fm) {
+		switch {
+		case !ok || strings.ContainsAny(fm, `/\`):
 			fm, file = format, o
+		case !report.KnownFormat(fm):
+			return nil, usageError{fmt.Errorf("--output %q: unknown format %q: use FORMAT=FILE with FORMAT one of %s (a file whose name holds \"=\" can be written as ./%s)", o, fm, strings.Join(report.Formats, ", "), o)}
 		}
 		if file == "" {
-			return nil, usageError{fmt.Errorf("--output %q: no file name", o)}
+			return nil, usageError{fmt.Errorf("--output %q: no file name (use FORMAT=FILE or FILE)", o)}
+		}
+		key := filepath.Clean(file)
+		if abs, err := filepath.Abs(file); err == nil {
+			key = abs
+		}
+		if prev, dup := seen[key]; dup {
+			return nil, usageError{fmt.Errorf("--output: %s would be written twice (as %s and as %s): give each format its own file", file, prev, fm)}
+		}
+		seen[key] = fm
+		if err := checkWritable(file); err != nil {
+			return nil, err
 		}
 		outs = append(outs, output{fm, file})
 	}
@@ -190,7 +225,33 @@ func parseOutputs(format string, flags []string) ([]output, error) {
 	return outs, nil
 }
 
+// checkWritable says whether a report can be written to path: its directory
+// exists (or can be made) and takes a new file, and path is not a directory
+// or a special file. It leaves nothing behind.
+func checkWritable(path string) error {
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return usageError{fmt.Errorf("--output %s: not a regular file (%s); name a file to write the report to", path, st.Mode().Type())}
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageError{fmt.Errorf("--output %s: cannot create its directory: %w", path, err)}
+	}
+	tmp, err := os.CreateTemp(dir, ".shipshape-*")
+	if err != nil {
+		return usageError{fmt.Errorf("--output %s: cannot write there: %w", path, err)}
+	}
+	tmp.Close()
+	os.Remove(tmp.Name())
+	return nil
+}
+
 func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []output) error {
+	sev, err := parseSeverities(f.severity)
+	if err != nil {
+		return err
+	}
+	wholeRun(cmd.Context(), rep)
+	rep = shown(rep, sev)
 	for _, o := range outs {
 		if err := writeOne(cmd, rep, f, o); err != nil {
 			return err
@@ -207,28 +268,37 @@ func writeReport(cmd *cobra.Command, rep *report.Report, f checkFlags, outs []ou
 }
 
 func writeOne(cmd *cobra.Command, rep *report.Report, f checkFlags, o output) error {
-	var w io.Writer = cmd.OutOrStdout()
-	color := f.color == "always"
-	var file *os.File
-	if o.file != "" {
-		var err error
-		if err = os.MkdirAll(filepath.Dir(o.file), 0o755); err == nil {
-			file, err = os.Create(o.file)
-		}
-		if err != nil {
-			return usageError{fmt.Errorf("--output: %w", err)}
-		}
-		w = file
-	} else if out, ok := w.(*os.File); ok && f.color == "auto" {
-		color = term.IsTerminal(int(out.Fd()))
+	color, err := f.useColor(cmd, o.file)
+	if err != nil {
+		return err
 	}
-	err := report.Write(w, o.format, rep, report.TableOptions{Color: color, Verbose: f.verbose})
-	if file != nil {
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
+	return writeFile(cmd.OutOrStdout(), o.file, func(w io.Writer) error {
+		return report.Write(w, o.format, rep, report.TableOptions{Color: color, Verbose: f.verbose})
+	})
+}
+
+// useColor says whether the table is coloured: --color always or never,
+// else (auto) when writing to a terminal and NO_COLOR is not set.
+func (f checkFlags) useColor(cmd *cobra.Command, file string) (bool, error) {
+	switch f.color {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto", "":
+	default:
+		return false, usageError{fmt.Errorf("--color %q: want auto, always or never", f.color)}
 	}
-	return err
+	if file != "" || os.Getenv("NO_COLOR") != "" {
+		return false, nil
+	}
+	return isTerminal(cmd.OutOrStdout()), nil
+}
+
+// isTerminal says whether w is a terminal (a variable for the tests).
+var isTerminal = func(w io.Writer) bool {
+	out, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(out.Fd()))
 }
 
 // explainVerdict shows the formula with this report's numbers.

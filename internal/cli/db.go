@@ -58,8 +58,8 @@ shipshape never downloads anything during ` + "`check`" + `: run ` + "`db update
 ` + "`db import`" + ` (offline copies) to refresh the data.`,
 	}
 	var dirs dbDirs
-	db.PersistentFlags().StringVar(&dirs.eol, "eol-dir", "", "end-of-life data directory (default: $XDG_CACHE_HOME/shipshape/eol)")
-	db.PersistentFlags().StringVar(&dirs.vuln, "vulndb-dir", "", "vulnerability database directory (default: $SHIPSHAPE_VULNDB_DIR, else $XDG_CACHE_HOME/shipshape/vulndb)")
+	db.PersistentFlags().StringVar(&dirs.eol, "eol-dir", "", "end-of-life data `DIR` (default: $XDG_CACHE_HOME/shipshape/eol)")
+	db.PersistentFlags().StringVar(&dirs.vuln, "vulndb-dir", "", "vulnerability database `DIR` (default: $XDG_CACHE_HOME/shipshape/vulndb)")
 	db.AddCommand(newDBUpdate(&dirs), newDBImport(&dirs), newDBStatus(&dirs))
 	for _, c := range dbCommands {
 		db.AddCommand(c())
@@ -122,9 +122,9 @@ The ecosystems are --ecosystems, else the ones already installed, else ` + strin
 	if def == "" {
 		def = vulndb.DefaultURL
 	}
-	cmd.Flags().StringVar(&osvURL, "url", def, "base URL serving <Ecosystem>/all.zip: OSV's bucket or a mirror (env SHIPSHAPE_OSV_URL)")
+	cmd.Flags().StringVar(&osvURL, "url", def, "base `URL` serving <Ecosystem>/all.zip: OSV's bucket or a mirror (env SHIPSHAPE_OSV_URL)")
 	cmd.Flags().StringSliceVar(&ecos, "ecosystems", nil, "OSV ecosystems to download, comma-separated (default: the installed ones, else the ecosystems shipshape matches)")
-	cmd.Flags().StringVar(&eolURL, "eol-url", os.Getenv("SHIPSHAPE_EOL_URL"), "also download end-of-life data from this mirror of the endoflife.date product files (env SHIPSHAPE_EOL_URL)")
+	cmd.Flags().StringVar(&eolURL, "eol-url", os.Getenv("SHIPSHAPE_EOL_URL"), "also download end-of-life data from this `URL`, a mirror of the endoflife.date product files (env SHIPSHAPE_EOL_URL)")
 	return cmd
 }
 
@@ -336,8 +336,8 @@ func envSkipVulns() bool {
 
 // addVulnFlags adds the vulnerability database flags of commands that judge images.
 func addVulnFlags(fl *pflag.FlagSet, f *imageFlags) {
-	fl.BoolVar(&f.skipVulns, "skip-vulns", envSkipVulns(), "do not evaluate vulnerabilities (SEC-020 is skipped); without it, a missing advisory database fails the gate (env SHIPSHAPE_SKIP_VULNS=1)")
-	fl.StringVar(&f.vulnDir, "vulndb-dir", "", "vulnerability database directory (default: $SHIPSHAPE_VULNDB_DIR, else $XDG_CACHE_HOME/shipshape/vulndb)")
+	fl.BoolVar(&f.skipVulns, "skip-vulns", envSkipVulns(), "do not evaluate vulnerabilities (SEC-020 is skipped); without it, a missing advisory database fails the gate")
+	fl.StringVar(&f.vulnDir, "vulndb-dir", "", "vulnerability database `DIR` (default: $XDG_CACHE_HOME/shipshape/vulndb)")
 }
 
 // openVulnDB opens the advisory database for a judgement. It returns nil and

@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -28,7 +26,7 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
   shipshape diff --format markdown -o diff.md prod.tar candidate.tar`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {
-				return usageError{fmt.Errorf("diff takes BASELINE and CANDIDATE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("diff takes BASELINE and CANDIDATE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},
@@ -36,7 +34,12 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 			if format != "table" && format != "json" && format != "markdown" {
 				return usageError{fmt.Errorf("--format %q: want table, json or markdown", format)}
 			}
-			pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+			if output != "" {
+				if err := checkWritable(output); err != nil {
+					return err
+				}
+			}
+			pol, err := f.loadPolicy()
 			if err != nil {
 				return err
 			}
@@ -49,45 +52,29 @@ Exit codes: 0 when the candidate passes the policy, 1 when it fails, 2 usage or 
 				return err
 			}
 			d := diff.Compare(base, cand)
-			var w io.Writer = cmd.OutOrStdout()
-			var file *os.File
-			if output != "" {
-				if err = os.MkdirAll(filepath.Dir(output), 0o755); err == nil {
-					file, err = os.Create(output)
+			err = writeFile(cmd.OutOrStdout(), output, func(w io.Writer) error {
+				switch format {
+				case "json":
+					return diff.WriteJSON(w, d)
+				case "markdown":
+					return diff.WriteMarkdown(w, d)
 				}
-				if err != nil {
-					return usageError{fmt.Errorf("--output: %w", err)}
-				}
-				defer file.Close()
-				w = file
-			}
-			switch format {
-			case "json":
-				err = diff.WriteJSON(w, d)
-			case "markdown":
-				err = diff.WriteMarkdown(w, d)
-			default:
-				err = diff.WriteTable(w, d)
-			}
+				return diff.WriteTable(w, d)
+			})
 			if err != nil {
 				return err
 			}
-			if file != nil {
-				if err := file.Close(); err != nil {
-					return err
-				}
-			}
 			if !cand.Verdict.Pass {
-				return policyFailure
+				return f.gate.failure()
 			}
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&format, "format", "table", "output format: table, json, markdown")
-	fl.StringVarP(&output, "output", "o", "", "write the diff to this file instead of stdout")
+	fl.StringVarP(&output, "output", "o", "", "write the diff to `FILE` instead of stdout")
 	addImageFlags(fl, &f.imageFlags, true)
-	fl.StringVar(&baseRef, "baseline-ref", "", "the baseline's deployed reference, when read from a file")
-	fl.StringVar(&candRef, "candidate-ref", "", "the candidate's deployed reference, when read from a file")
+	fl.StringVar(&baseRef, "baseline-ref", "", "the baseline's deployed reference `REF`, when it is read from a file")
+	fl.StringVar(&candRef, "candidate-ref", "", "the candidate's deployed reference `REF`, when it is read from a file")
 	return cmd
 }

@@ -65,9 +65,9 @@ The policy's trust anchors (--policy) are used to verify signatures while observ
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&output, "output", "o", "", "write the facts to this file instead of stdout")
+	fl.StringVarP(&output, "output", "o", "", "write the facts to `FILE` instead of stdout")
 	fl.StringVar(&f.ref, "ref", "", "the reference that will be deployed, when it differs from how the image was read")
-	fl.StringVar(&f.policyFile, "policy", "", "policy file whose trust anchors verify signatures")
+	fl.StringVar(&f.policyFile, "policy", "", "policy `FILE` whose trust anchors verify signatures")
 	fl.BoolVar(&f.probe, "probe", false, "also run the image for real and keep what it showed in the facts (the FIT checks; a service submission then carries them)")
 	addProbeFlags(fl, &f.probeOpts)
 	addImageFlags(fl, &f.imageFlags, false)

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -15,7 +13,9 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/eol"
 	"github.com/shipshape-dev/shipshape/internal/facts"
 	"github.com/shipshape-dev/shipshape/internal/imagefs"
+	"github.com/shipshape-dev/shipshape/internal/netguard"
 	"github.com/shipshape-dev/shipshape/internal/policy"
+	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/secrets"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
@@ -36,22 +36,49 @@ type imageFlags struct {
 	secretConfig string
 	// supply are the supply-chain flags (--offline, --forge-url, ...).
 	supply supplyFlags
+	// gate are --exit-code, --ignore-unfixed and --ignore-list.
+	gate gateFlags
 }
 
 // addImageFlags adds the shared flags. judging adds those only judging needs
 // (policy, exceptions, advisories).
 func addImageFlags(fl *pflag.FlagSet, f *imageFlags, judging bool) {
-	fl.StringVar(&f.platform, "platform", "", "platform to read in a multi-platform index, os/arch[/variant] (default: the host's)")
+	fl.StringVar(&f.platform, "platform", "", "platform to read in a multi-platform index, `OS/ARCH` or os/arch/variant (default: the host's)")
 	fl.IntVar(&f.maxEntries, "max-entries", 0, "stop on images with more tar entries than this (default 4,000,000)")
 	fl.Int64Var(&f.maxLayerGB, "max-layer-size", 0, "stop on a layer larger than this many GiB uncompressed (default 64)")
-	fl.BoolVar(&f.noCache, "no-cache", envTrue("SHIPSHAPE_NO_CACHE"), "read every layer even when the facts of this image are cached (env SHIPSHAPE_NO_CACHE=1)")
-	fl.StringVar(&f.secretConfig, "secret-config", "", "secret rules and allowlists to add to the built-in ones (gitleaks-style TOML, see docs/secrets.md)")
+	fl.BoolVar(&f.noCache, "no-cache", envTrue("SHIPSHAPE_NO_CACHE"), "read every layer even when the facts of this image are cached")
+	fl.StringVar(&f.secretConfig, "secret-config", "", "`FILE` of secret rules and allowlists to add to the built-in ones (gitleaks-style TOML, see docs/secrets.md)")
 	addSupplyFlags(fl, &f.supply)
 	if judging {
-		fl.StringVar(&f.policyFile, "policy", "", "policy file (YAML; write the default one with: shipshape policy init)")
-		fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions file (YAML with an exceptions list; default .shipshape-ignore.yaml when it exists)")
+		fl.StringVar(&f.policyFile, "policy", "", "policy `FILE` (YAML; write the default one with: shipshape policy init)")
+		fl.StringVar(&f.ignoreFile, "ignore-file", "", "exceptions `FILE` (YAML with an exceptions list; default .shipshape-ignore.yaml when it exists)")
 		addVulnFlags(fl, f)
+		addGateFlags(fl, &f.gate)
 	}
+}
+
+// loadPolicy reads the policy, the YAML exceptions and the plain ignore
+// list of a judging command, after checking the gate flags.
+func (f *imageFlags) loadPolicy() (*policy.Policy, error) {
+	if err := f.gate.validate(); err != nil {
+		return nil, err
+	}
+	pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := addIgnoreList(pol, f.gate.ignoreList); err != nil {
+		return nil, err
+	}
+	return pol, nil
+}
+
+// judged applies what the flags change in a judgement: --ignore-unfixed.
+func (f *imageFlags) judged(rep *report.Report, pol *policy.Policy) *report.Report {
+	if f.gate.ignoreUnfixed {
+		dropUnfixed(rep, pol)
+	}
+	return rep
 }
 
 // platformOption parses --platform.
@@ -71,10 +98,11 @@ func (f *imageFlags) platformOption() (*source.Options, error) {
 // advisory database.
 func (f *imageFlags) newEngine(cmd *cobra.Command, judging bool) (e *engine.Engine, close func(), err error) {
 	d := engine.Deps{
-		Limits:  imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30},
-		Version: Version(),
-		TempDir: os.TempDir(),
-		Remote:  []remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)},
+		Limits:    imagefs.Limits{MaxEntries: f.maxEntries, MaxLayerBytes: f.maxLayerGB << 30},
+		Version:   Version(),
+		TempDir:   os.TempDir(),
+		Remote:    registryOptions(cmd),
+		NoNetwork: netguard.From(cmd.Context()).None(),
 	}
 	close = func() {}
 	if judging {

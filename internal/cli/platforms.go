@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -32,7 +31,7 @@ func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *poli
 			return usageError{fmt.Errorf("--all-platforms writes table, json or markdown, not %s", o.format)}
 		}
 	}
-	img, err := source.Open(cmd.Context(), input, source.Options{TempDir: os.TempDir()})
+	img, err := source.Open(cmd.Context(), input, sourceOptions(cmd))
 	if err != nil {
 		return err
 	}
@@ -62,30 +61,29 @@ func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *poli
 	}
 	for _, r := range reps {
 		if !r.Verdict.Pass {
-			return policyFailure
+			return f.gate.failure()
 		}
 	}
 	return nil
 }
 
 func writePlatforms(cmd *cobra.Command, all platformsReport, f checkFlags, o output) error {
-	var w io.Writer = cmd.OutOrStdout()
-	if o.file != "" {
-		file, err := os.Create(o.file)
-		if err != nil {
-			return usageError{fmt.Errorf("--output: %w", err)}
-		}
-		defer file.Close()
-		w = file
-	}
+	return writeFile(cmd.OutOrStdout(), o.file, func(w io.Writer) error { return renderPlatforms(w, all, f, o) })
+}
+
+func renderPlatforms(w io.Writer, all platformsReport, f checkFlags, o output) error {
 	if o.format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(all)
 	}
+	sev, err := parseSeverities(f.severity)
+	if err != nil {
+		return err
+	}
 	for _, r := range all.Platforms {
 		fmt.Fprintf(w, "\n=== %s ===\n\n", r.Image.Platform)
-		if err := report.Write(w, o.format, r, report.TableOptions{Verbose: f.verbose}); err != nil {
+		if err := report.Write(w, o.format, shown(r, sev), report.TableOptions{Verbose: f.verbose}); err != nil {
 			return err
 		}
 	}

@@ -143,7 +143,7 @@ func newPolicy() *cobra.Command {
 			return nil
 		},
 	}
-	explain.Flags().StringVar(&explainPolicy, "policy", "", "policy file whose overrides to show")
+	explain.Flags().StringVar(&explainPolicy, "policy", "", "policy `FILE` whose overrides to show")
 	cmd.AddCommand(initCmd, validate, explain)
 	return cmd
 }

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/finding"
+	"github.com/shipshape-dev/shipshape/internal/netguard"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/probe"
 	"github.com/shipshape-dev/shipshape/internal/report"
@@ -37,7 +40,7 @@ type probeFlags struct {
 
 func addProbeFlags(fl *pflag.FlagSet, p *probeFlags) {
 	fl.StringVar(&p.baseline, "baseline", "", "the image in production, for the load comparison (FIT-007) and upgrade/rollback (FIT-008)")
-	fl.StringVar(&p.network, "network", "host", "container network mode; servers are reached on 127.0.0.1")
+	fl.StringVar(&p.network, "container-network", "host", "network mode of the probed container; its servers are reached on 127.0.0.1")
 	fl.IntVar(&p.port, "port", 0, "the application's TCP port (default: the first exposed TCP port)")
 	fl.StringVar(&p.httpPath, "http-path", "", "HTTP health path (default: the image's HEALTHCHECK, else a TCP connect)")
 	fl.StringVar(&p.metricsPath, "metrics-path", "", "Prometheus metrics path (default: the prometheus.io/path label)")
@@ -48,7 +51,7 @@ func addProbeFlags(fl *pflag.FlagSet, p *probeFlags) {
 	fl.IntVar(&p.loadRate, "load-rate", 0, "requests per second of the load test (default 50 when --baseline is given, else no load test)")
 	fl.DurationVar(&p.loadDuration, "load-duration", 10*time.Second, "length of each load run")
 	fl.StringVar(&p.loadPath, "load-path", "", "path of the load test (default --smoke-path)")
-	fl.StringVar(&p.tests, "tests", "", "container-structure-test YAML file (FIT-009)")
+	fl.StringVar(&p.tests, "tests", "", "container-structure-test YAML `FILE` (FIT-009)")
 }
 
 func init() { extraCommands = append(extraCommands, newProbe) }
@@ -77,20 +80,26 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
   shipshape probe --baseline registry.example.com/team/app@sha256:PROD --tests cst.yaml candidate.tar`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("probe takes one IMAGE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("probe takes one IMAGE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !report.KnownFormat(f.format) {
-				return usageError{fmt.Errorf("--format %q: unknown", f.format)}
+				return usageError{fmt.Errorf("--format %q: want one of %s", f.format, strings.Join(report.Formats, ", "))}
+			}
+			if _, err := f.useColor(cmd, ""); err != nil {
+				return err
 			}
 			outs, err := parseOutputs(f.format, f.outputs)
 			if err != nil {
 				return err
 			}
-			pol, err := loadPolicy(f.policyFile, f.ignoreFile)
+			pol, err := f.loadPolicy()
 			if err != nil {
+				return err
+			}
+			if _, err := parseSeverities(f.severity); err != nil {
 				return err
 			}
 			if cmd.Flags().Changed("fail-on") || pol.FailOn == nil {
@@ -106,17 +115,18 @@ Exit codes: 0 pass, 1 policy failure, 2 usage or input error (or no engine), 3 i
 				return err
 			}
 			if !rep.Verdict.Pass {
-				return policyFailure
+				return f.gate.failure()
 			}
 			return nil
 		},
 	}
 	fl := cmd.Flags()
 	addProbeFlags(fl, &f.probeOpts)
-	fl.StringVar(&f.format, "format", "table", "output format")
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to FILE, or FORMAT=FILE (repeatable)")
+	fl.StringVar(&f.format, "format", "table", "output `FORMAT`: "+strings.Join(report.Formats, ", "))
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "write the report to `FILE` (in --format) instead of stdout, or FORMAT=FILE; repeat for several formats")
 	fl.StringVar(&f.failOn, "fail-on", "high", "what fails the run: a severity (high: every measured failure of FIT-001/002/003/007/008/009), or veto")
-	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never")
+	fl.StringVar(&f.color, "color", "auto", "colour in table output: auto, always, never (auto: on a terminal, unless NO_COLOR is set)")
+	fl.StringSliceVar(&f.severity, "severity", nil, "show only findings of these severities, comma-separated (critical,high,medium,low,info); the verdict is still judged on all of them")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also list passed and skipped checks")
 	addImageFlags(fl, &f.imageFlags, true)
 	return cmd
@@ -148,6 +158,9 @@ func probeImage(cmd *cobra.Command, input string, f checkFlags, pol *policy.Poli
 // runProbe loads the image (and the baseline) into the engine and runs the probe.
 func runProbe(cmd *cobra.Command, img *source.Image, p probeFlags) (*probe.Observations, error) {
 	ctx := cmd.Context()
+	if netguard.From(ctx).None() {
+		return nil, usageError{errors.New("--network=none: the probe runs the image in a container engine, with the network of --container-network; probe without --network=none")}
+	}
 	ref, cleanup, err := probe.Load(ctx, img)
 	if err != nil {
 		return nil, err
@@ -164,7 +177,7 @@ func runProbe(cmd *cobra.Command, img *source.Image, p probeFlags) (*probe.Obser
 		}
 	}
 	if p.baseline != "" {
-		base, err := source.Open(ctx, p.baseline, source.Options{TempDir: os.TempDir()})
+		base, err := source.Open(ctx, p.baseline, sourceOptions(cmd))
 		if err != nil {
 			return nil, err
 		}

@@ -40,15 +40,15 @@ IMAGE takes the same forms as for "shipshape check".`,
   shipshape sbom --format spdx-json oci:build/layout:1.0`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
-				return usageError{fmt.Errorf("sbom takes one IMAGE, got %d arguments", len(args))}
+				return usageError{fmt.Errorf("sbom takes one IMAGE, got %s", countArgs(len(args)))}
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error { return runSBOM(cmd, args[0], f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "table", "output format: "+strings.Join(sbom.Formats, ", "))
-	fl.StringVarP(&f.output, "output", "o", "", "write the SBOM to this file instead of stdout")
+	fl.StringVar(&f.format, "format", "table", "output `FORMAT`: "+strings.Join(sbom.Formats, ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the SBOM to `FILE` instead of stdout")
 	addImageFlags(fl, &f.imageFlags, false)
 	return cmd
 }

@@ -40,6 +40,9 @@ type Deps struct {
 	VulnsUnavailable string
 	// SkipVulns says the omission of vulnerabilities is intended (--skip-vulns).
 	SkipVulns bool
+	// NoNetwork refuses registry references (--network=none); Remote and
+	// Supply then carry transports that refuse every connection too.
+	NoNetwork bool
 	// EOL is the end-of-life data; nil means the copy built into the binary.
 	EOL *eol.DB
 	// Secrets is the secret scanner of CMP-004, CMP-006 and CMP-007; nil

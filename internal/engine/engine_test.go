@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/facts"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
+	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
 	"github.com/shipshape-dev/shipshape/internal/vulndb"
 )
@@ -325,6 +327,88 @@ func TestBadFacts(t *testing.T) {
 		}
 		if name == "newer" && !strings.Contains(err.Error(), "newer shipshape") {
 			t.Errorf("newer: %v", err)
+		}
+	}
+}
+
+// The report lists every SEC-020 match in structured form (issue 15, item
+// 10): id, aliases, package, installed and fixed versions, CVSS vector and
+// score, source, and the fingerprint of its finding, so that a consumer
+// never parses evidence strings; a waived one says so.
+func TestReportVulnerabilities(t *testing.T) {
+	e := newEngine(t, engine.Deps{Vulns: openssl(t)})
+	ctx := context.Background()
+	f, err := e.Observe(ctx, debianImage(t, "1.0"), engine.ObserveOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Judge(ctx, f, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fps := map[string]string{}
+	for _, res := range r.Results {
+		for _, fd := range res.Findings {
+			if fd.CheckID == "SEC-020" && fd.Vulnerability != "" {
+				fps[fd.Fingerprint] = fd.Vulnerability
+			}
+		}
+	}
+	if len(fps) == 0 || len(r.Vulnerabilities) != len(fps) {
+		t.Fatalf("%d SEC-020 findings, %d vulnerabilities[]", len(fps), len(r.Vulnerabilities))
+	}
+	aliased := false
+	for _, v := range r.Vulnerabilities {
+		aliased = aliased || len(v.Aliases) > 0
+		if fps[v.Fingerprint] != v.ID {
+			t.Errorf("%s: fingerprint %s names finding %q", v.ID, v.Fingerprint, fps[v.Fingerprint])
+		}
+		if !strings.HasPrefix(v.ID, "CVE-") || v.Package != "deb/openssl" || v.Installed == "" || v.Fixed == "" || len(v.Sources) == 0 {
+			t.Errorf("incomplete: %+v", v)
+		}
+		if v.CVSS == nil || v.CVSS.Score == 0 || !strings.HasPrefix(v.CVSS.Vector, "CVSS:3") {
+			t.Errorf("%s: no CVSS: %+v", v.ID, v.CVSS)
+		}
+	}
+	if !aliased {
+		t.Error("no vulnerability lists its aliases (DSA-5532-1 names CVE-2023-5363)")
+	}
+	var b bytes.Buffer
+	if err := report.WriteJSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"vulnerabilities": [`, `"id": "CVE-`, `"aliases": [`, `"installed": "`, `"fixed": "`, `"vector": "CVSS:3`, `"sources": [`, `"fingerprint": "`} {
+		if !strings.Contains(b.String(), k) {
+			t.Errorf("JSON lacks %s", k)
+		}
+	}
+	// An exception waives the finding; the entry stays, marked waived.
+	pol := policy.Default()
+	if err := pol.AddExceptions("test", []policy.Exception{{Vulnerability: r.Vulnerabilities[0].ID, Reason: "test"}}); err != nil {
+		t.Fatal(err)
+	}
+	w, err := e.Judge(ctx, f, pol, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Vulnerabilities) != len(r.Vulnerabilities) || !w.Vulnerabilities[0].Waived || (len(w.Vulnerabilities) > 1 && w.Vulnerabilities[1].Waived && w.Vulnerabilities[1].ID != w.Vulnerabilities[0].ID) {
+		t.Errorf("waived: %+v", w.Vulnerabilities)
+	}
+}
+
+// The report's vulnerabilities[] repeats every field of vulndb.Vulnerability
+// (plus the finding's fingerprint and waived): a field added there must be
+// copied by reportVulns.
+func TestReportVulnerabilityHasEveryField(t *testing.T) {
+	have := map[string]bool{}
+	rt := reflect.TypeOf(report.Vulnerability{})
+	for i := range rt.NumField() {
+		have[rt.Field(i).Tag.Get("json")] = true
+	}
+	vt := reflect.TypeOf(vulndb.Vulnerability{})
+	for i := range vt.NumField() {
+		if tag := vt.Field(i).Tag.Get("json"); !have[tag] {
+			t.Errorf("vulndb.Vulnerability.%s (%s) is not in report.Vulnerability", vt.Field(i).Name, tag)
 		}
 	}
 }

@@ -90,6 +90,7 @@ func (e *Engine) Judge(ctx context.Context, f *facts.Facts, pol *policy.Policy, 
 			Source:      img.Kind,
 			Reference:   img.Reference,
 			Digest:      img.Digest,
+			ImageID:     img.ImageID,
 			IndexDigest: img.IndexDigest,
 			Platform:    img.Platform.String(),
 			OS:          inv.OS,
@@ -119,6 +120,9 @@ func (e *Engine) Judge(ctx context.Context, f *facts.Facts, pol *policy.Policy, 
 	}
 	for _, w := range vulns.Warnings {
 		r.Warnings = append(r.Warnings, "vulnerabilities: "+w)
+	}
+	if vulns.Evaluated {
+		r.Vulnerabilities = report.LinkVulnerabilities(reportVulns(vulns.Vulnerabilities()), waivers)
 	}
 	r.Data = e.dataInfo()
 	if err := judgeRules(r, pol); err != nil {
@@ -229,6 +233,30 @@ func refOnto(img *facts.Image, ref string) error {
 	if err != nil {
 		return &source.InputError{Input: ref, Err: fmt.Errorf("--ref: %w", err)}
 	}
+	if err := source.CheckPin(digest, source.Identity{Kind: source.Kind(img.Kind), Digest: img.Digest, IndexDigest: img.IndexDigest, ImageID: img.ImageID, RepoDigests: img.RepoDigests}); err != nil {
+		return &source.InputError{Input: img.Input, Err: err}
+	}
 	img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
 	return nil
+}
+
+// reportVulns copies the matches' structured form into the report's model.
+func reportVulns(vs []vulndb.Vulnerability) []report.Vulnerability {
+	out := make([]report.Vulnerability, 0, len(vs))
+	for _, v := range vs {
+		r := report.Vulnerability{
+			ID: v.ID, Aliases: v.Aliases, Package: v.Package, Name: v.Name, InstalledPackages: v.InstalledPackages,
+			Ecosystem: v.Ecosystem, OSVEcosystem: v.OSVEcosystem, Installed: v.Installed, Compared: v.Compared,
+			Fixed: v.Fixed, HasFix: v.HasFix, LastAffected: v.LastAffected, Severity: v.Severity, SeveritySource: v.SeveritySource,
+			Path: v.Path, Layer: v.Layer, Summary: v.Summary, Sources: v.Sources,
+		}
+		if c := v.CVSS; c != nil {
+			r.CVSS = &report.CVSS{Score: c.Score, Vector: c.Vector, Version: c.Version, From: c.From}
+		}
+		if s := v.Vendor; s != nil {
+			r.Vendor = &report.VendorSeverity{Source: s.Source, Value: s.Value, Rating: s.Rating}
+		}
+		out = append(out, r)
+	}
+	return out
 }

@@ -49,7 +49,7 @@ type ObserveOptions struct {
 
 // Open opens an image with the engine's registry options.
 func (e *Engine) Open(ctx context.Context, input string, platform *v1.Platform) (*source.Image, error) {
-	return source.Open(ctx, input, source.Options{Platform: platform, TempDir: e.d.TempDir, Remote: e.d.Remote})
+	return source.Open(ctx, input, source.Options{Platform: platform, TempDir: e.d.TempDir, Remote: e.d.Remote, NoNetwork: e.d.NoNetwork})
 }
 
 // Observe opens input and observes it: see ObserveImage.
@@ -198,6 +198,9 @@ func applyRef(img *source.Image, ref string) error {
 	repo, tag, digest, err := source.ParseReference(ref)
 	if err != nil {
 		return &source.InputError{Input: ref, Err: fmt.Errorf("--ref: %w", err)}
+	}
+	if err := source.CheckPin(digest, source.Identity{Kind: img.Kind, Digest: img.Digest, IndexDigest: img.IndexDigest, ImageID: img.ImageID, RepoDigests: img.RepoDigests}); err != nil {
+		return &source.InputError{Input: img.Input, Err: err}
 	}
 	img.Reference, img.Repository, img.Tag, img.PinnedDigest = ref, repo, tag, digest
 	return nil

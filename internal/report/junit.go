@@ -61,9 +61,7 @@ func WriteJUnit(w io.Writer, r *Report) error {
 	image := firstNonEmpty(r.Image.Reference, r.Image.Input)
 	all := junitSuites{Name: "shipshape " + image, Time: fmt.Sprintf("%.3f", r.Duration)}
 	for _, d := range finding.Dimensions {
-		s := junitSuite{Name: "shipshape." + string(d), Properties: []junitProperty{
-			{"image", image}, {"digest", r.Image.Digest}, {"verdict", verdictWord(r.Verdict.Pass)}, {"grade", r.Verdict.Grade}, {"policy", r.Policy.Digest},
-		}}
+		s := junitSuite{Name: "shipshape." + string(d), Properties: imageProperties(r, image)}
 		for _, res := range r.Results {
 			if res.Check.Dimension != d {
 				continue
@@ -132,4 +130,17 @@ func verdictWord(pass bool) string {
 		return "PASS"
 	}
 	return "FAIL"
+}
+
+// imageProperties name the image: the manifest digest (digest, when the
+// source carries one) and the config digest (image_id), said apart.
+func imageProperties(r *Report, image string) []junitProperty {
+	ps := []junitProperty{{"image", image}}
+	if r.Image.Digest != "" {
+		ps = append(ps, junitProperty{"digest", r.Image.Digest}, junitProperty{"manifest_digest", r.Image.Digest})
+	}
+	if r.Image.ImageID != "" {
+		ps = append(ps, junitProperty{"image_id", r.Image.ImageID})
+	}
+	return append(ps, junitProperty{"verdict", verdictWord(r.Verdict.Pass)}, junitProperty{"grade", r.Verdict.Grade}, junitProperty{"policy", r.Policy.Digest})
 }

@@ -23,10 +23,12 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	}
 	fmt.Fprintf(&b, "### %s shipshape: **%s** for `%s`, grade **%s** (%d/100)\n\n", icon, verdictWord(r.Verdict.Pass), mdCode(image), r.Verdict.Grade, r.Verdict.Score)
 	if r.Image.Digest != "" {
-		fmt.Fprintf(&b, "Digest `%s` · platform `%s`", r.Image.Digest, r.Image.Platform)
-	} else {
-		fmt.Fprintf(&b, "Platform `%s`", r.Image.Platform)
+		fmt.Fprintf(&b, "Manifest digest `%s` · ", r.Image.Digest)
 	}
+	if r.Image.ImageID != "" {
+		fmt.Fprintf(&b, "image ID (config digest) `%s` · ", r.Image.ImageID)
+	}
+	fmt.Fprintf(&b, "platform `%s`", r.Image.Platform)
 	if r.Image.OS != nil {
 		fmt.Fprintf(&b, " · %s", firstNonEmpty(r.Image.OS.PrettyName, r.Image.OS.ID))
 	}

@@ -23,10 +23,14 @@ type Tool struct {
 
 // Image describes the image that was judged.
 type Image struct {
-	Input       string          `json:"input"`
-	Source      string          `json:"source"`
-	Reference   string          `json:"reference,omitempty"`
-	Digest      string          `json:"digest,omitempty"`
+	Input     string `json:"input"`
+	Source    string `json:"source"`
+	Reference string `json:"reference,omitempty"`
+	// Digest is the manifest digest (what a reference pins), when the
+	// source carries one: not for a docker-archive written before Docker 25.
+	Digest string `json:"digest,omitempty"`
+	// ImageID is the config digest (docker images' IMAGE ID), always known.
+	ImageID     string          `json:"image_id,omitempty"`
 	IndexDigest string          `json:"index_digest,omitempty"`
 	Platform    string          `json:"platform"`
 	Platforms   []string        `json:"platforms,omitempty"`
@@ -107,7 +111,10 @@ type Report struct {
 	// Exceptions lists every finding an exception waived, and the exceptions that expired.
 	Exceptions finding.Waivers `json:"exceptions"`
 	Summary    Summary         `json:"inventory"`
-	Warnings   []string        `json:"warnings,omitempty"`
+	// Vulnerabilities are SEC-020's matches in structured form (empty when
+	// vulnerabilities were not evaluated).
+	Vulnerabilities []Vulnerability `json:"vulnerabilities,omitempty"`
+	Warnings        []string        `json:"warnings,omitempty"`
 	// Duration is how long the judgement took, in seconds.
 	Duration float64 `json:"duration_seconds"`
 }

@@ -235,3 +235,34 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		t.Error("verdict or chart missing")
 	}
 }
+
+// Every failing finding shows its fix in the table, also when the finding
+// above it has the same one (SEC-020 lists many advisories of one package).
+func TestTableShowsEveryFix(t *testing.T) {
+	rep := sample(t)
+	out := string(render(t, rep, "table"))
+	checked := 0
+	for _, r := range rep.Results {
+		if r.Status != finding.Fail || len(r.Findings) < 2 {
+			continue
+		}
+		fix := r.Findings[0].Remediation
+		same := 0
+		for _, f := range r.Findings {
+			if f.Remediation == fix && f.Severity > finding.Info {
+				same++
+			}
+		}
+		if same < 2 {
+			continue
+		}
+		checked++
+		// Vetoes and failing findings are listed twice (verdict and dimension).
+		if n := strings.Count(out, "fix: "+fix); n < same {
+			t.Errorf("%s: %d findings with the fix %q, shown %d times", r.Check.ID, same, fix, n)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("the sample has no check with two findings that share a fix")
+	}
+}

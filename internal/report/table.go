@@ -48,8 +48,14 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 	img := r.Image
 	fmt.Fprintf(&b, "%sImage%s     %s\n", c.bold, c.reset, firstNonEmpty(img.Reference, img.Input))
 	fmt.Fprintf(&b, "Source    %s\n", img.Source)
-	if img.Digest != "" {
-		fmt.Fprintf(&b, "Digest    %s\n", img.Digest)
+	switch {
+	case img.Digest != "":
+		fmt.Fprintf(&b, "Digest    %s (manifest)\n", img.Digest)
+	case img.ImageID != "":
+		fmt.Fprintf(&b, "Digest    none: a %s carries no manifest (the registry assigns its digest on push)\n", img.Source)
+	}
+	if img.ImageID != "" {
+		fmt.Fprintf(&b, "Image ID  %s (config digest)\n", img.ImageID)
 	}
 	plat := img.Platform
 	if len(img.Platforms) > 0 {
@@ -113,17 +119,11 @@ func WriteTable(w io.Writer, r *Report, o TableOptions) error {
 			case finding.Errored:
 				fmt.Fprintf(&b, "  %s%-8s%s %-7s %s: %s\n", c.red, "error", c.reset, res.Check.ID, res.Check.Title, firstLine(res.Note))
 			case finding.Fail:
-				lastFix := ""
 				for i, f := range res.Findings {
 					if i == o.MaxFindings {
 						fmt.Fprintf(&b, "  %s... %d more %s findings (see --format json)%s\n", c.dim, len(res.Findings)-i, res.Check.ID, c.reset)
 						break
 					}
-					fix := f.Remediation
-					if fix == lastFix {
-						f.Remediation = ""
-					}
-					lastFix = fix
 					writeFinding(&b, c, f, "  ")
 				}
 			}

@@ -2,6 +2,8 @@ package source
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -51,9 +53,12 @@ func openLayout(s string, opts Options) (*Image, error) {
 		img.Reference = full
 	} else if strings.ContainsAny(refName, "/:") {
 		img.Reference = refName
-	} else if refName != "" {
+	} else if refName != "" && refName != "latest" {
 		img.Tag = refName
 	}
+	// A bare "latest" (what tools write when given no tag) names no
+	// repository and no version: the layout gives no reference to deploy,
+	// and REL-001 says so, naming the manifest digest.
 	if img.Reference != "" {
 		if repo, tag, digest, err := ParseReference(img.Reference); err == nil {
 			img.Repository, img.Tag, img.PinnedDigest = repo, tag, digest
@@ -74,6 +79,13 @@ func openLayout(s string, opts Options) (*Image, error) {
 			return nil, fmt.Errorf("reading image %s: %w", pick.Digest, err)
 		}
 		img.Digest = pick.Digest.String()
+	}
+	// The manifest's config.size is checked in finish; the blob itself may
+	// be larger than it says, and is read whole: bound it on disk first.
+	if m, err := v.Manifest(); err == nil {
+		if fi, err := os.Stat(filepath.Join(dir, "blobs", m.Config.Digest.Algorithm, m.Config.Digest.Hex)); err == nil && fi.Size() > maxConfigSize {
+			return nil, fmt.Errorf("the image config %s is %d bytes on disk, over the limit of %d for an image config (real ones are a few KiB); not read", m.Config.Digest, fi.Size(), maxConfigSize)
+		}
 	}
 	if err := finish(img, v, true); err != nil {
 		return nil, err

@@ -136,3 +136,57 @@ func ParsePlatform(s string) (*v1.Platform, error) {
 	}
 	return p, nil
 }
+
+// Identity is what identifies an image that was read: its manifest digest
+// (empty when the source carries none), the index it was picked from, its
+// config digest (the image ID) and the engine's repo digests.
+type Identity struct {
+	Kind        Kind
+	Digest      string
+	IndexDigest string
+	ImageID     string
+	RepoDigests []string
+}
+
+// CheckPin verifies that the digest a reference pins (--ref REPO@sha256:...)
+// names the image that was read: its manifest digest, the index it was
+// picked from, or one of the engine's repo digests. A digest that cannot be
+// checked is not trusted either: the error says what the image's digests
+// are, which is which, and what to do.
+func CheckPin(pinned string, id Identity) error {
+	if pinned == "" {
+		return nil
+	}
+	if pinned == id.Digest || pinned == id.IndexDigest {
+		return nil
+	}
+	for _, rd := range id.RepoDigests {
+		if _, d, ok := strings.Cut(rd, "@"); ok && d == pinned {
+			return nil
+		}
+	}
+	switch {
+	case pinned == id.ImageID && id.ImageID != "":
+		return fmt.Errorf("--ref pins %s, the image's config digest (image ID); a reference pins the manifest digest%s", pinned, manifestSaid(id))
+	case id.Digest == "" && id.IndexDigest == "" && len(id.RepoDigests) == 0:
+		return fmt.Errorf("--ref pins %s, but a %s image carries no manifest digest to check it against (its image ID, the config digest, is %s): give --ref without the digest, or judge the image as pushed (registry:REPO@%s)", pinned, id.Kind, id.ImageID, pinned)
+	}
+	return fmt.Errorf("--ref pins %s, but the image read is another one:%s, image ID (config digest) %s", pinned, manifestSaid(id), id.ImageID)
+}
+
+func manifestSaid(id Identity) string {
+	var parts []string
+	if id.Digest != "" {
+		parts = append(parts, " manifest digest "+id.Digest)
+	}
+	if id.IndexDigest != "" {
+		parts = append(parts, " index digest "+id.IndexDigest)
+	}
+	for _, rd := range id.RepoDigests {
+		parts = append(parts, " repo digest "+rd)
+	}
+	if len(parts) == 0 {
+		return " (none known for this image)"
+	}
+	return strings.Join(parts, ",")
+}

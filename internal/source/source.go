@@ -47,6 +47,9 @@ type Options struct {
 	// Remote are go-containerregistry options for registries (transport,
 	// keychain); nil means the Docker config's credentials and helpers.
 	Remote []remote.Option
+	// NoNetwork refuses what needs the network (a registry reference):
+	// --network=none.
+	NoNetwork bool
 }
 
 // Image is an opened image, ready to be walked.
@@ -159,6 +162,7 @@ func Open(ctx context.Context, input string, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, &InputError{Input: input, Err: err}
 	}
+	explicit := opts.Platform != nil
 	if opts.Platform == nil {
 		p := HostPlatform()
 		opts.Platform = &p
@@ -166,6 +170,9 @@ func Open(ctx context.Context, input string, opts Options) (*Image, error) {
 	var img *Image
 	switch kind {
 	case Registry:
+		if opts.NoNetwork {
+			return nil, &InputError{Input: input, Err: errors.New("a registry reference needs the network, and --network=none allows no connection: save the image (docker save, skopeo copy) and judge the archive or OCI layout, or drop --network=none")}
+		}
 		img, err = openRegistry(ctx, rest, opts)
 	case DockerArchive:
 		img, err = openArchive(rest, opts)
@@ -183,6 +190,11 @@ func Open(ctx context.Context, input string, opts Options) (*Image, error) {
 	}
 	img.Input = input
 	img.Kind = kind
+	// An index picks the asked platform; a single-platform image must be it.
+	if explicit && len(img.Platforms) == 0 && img.Platform.Architecture != "" && !platformMatches(*opts.Platform, img.Platform) {
+		img.Close()
+		return nil, &InputError{Input: input, Err: fmt.Errorf("--platform %s: this is a single-platform %s image, not a multi-platform index; drop --platform, or give the %s image", opts.Platform, img.Platform, opts.Platform)}
+	}
 	return img, nil
 }
 
@@ -249,7 +261,7 @@ func finish(img *Image, v v1.Image, withManifest bool) error {
 			return fmt.Errorf("reading manifest: %w", err)
 		}
 		if m.Config.Size > maxConfigSize {
-			return fmt.Errorf("config blob is %d bytes, over the limit of %d", m.Config.Size, maxConfigSize)
+			return fmt.Errorf("the image config %s is %d bytes (manifest field config.size), over the limit of %d for an image config (real ones are a few KiB); not read", m.Config.Digest, m.Config.Size, maxConfigSize)
 		}
 		img.Manifest = m
 		for _, l := range m.Layers {

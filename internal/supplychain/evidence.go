@@ -60,8 +60,10 @@ type Upstream struct {
 	// Health is the forge's answer; nil when it was not asked or failed.
 	Health *forge.Health `json:"health,omitempty"`
 	// NotChecked says why the forge was not asked (offline, unsupported
-	// forge); ByChoice when that is how the run was configured (--offline,
-	// no forge client) rather than a limit of shipshape.
+	// forge, unreachable); ByChoice when that is how the run was configured
+	// or placed (--offline, --network=none, no forge client, an air-gapped
+	// network that cannot reach the forge) rather than a limit of shipshape
+	// or an answer of the forge.
 	NotChecked string `json:"not_checked,omitempty"`
 	ByChoice   bool   `json:"by_choice,omitempty"`
 	// Error says why the forge could not answer; RateLimited when that was a rate limit.

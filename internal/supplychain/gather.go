@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/shipshape-dev/shipshape/internal/forge"
+	"github.com/shipshape-dev/shipshape/internal/netguard"
 	"github.com/shipshape-dev/shipshape/internal/signature"
 	"github.com/shipshape-dev/shipshape/internal/source"
 )
@@ -30,6 +31,9 @@ type Options struct {
 	// asked about, and NoForge says why (e.g. "--offline").
 	Forge   *forge.Client
 	NoForge string
+	// Offline names what made the forge client offline, for the reason a
+	// check was skipped ("--offline", the default, or "--network=none").
+	Offline string
 	// Sources map image repositories (patterns, as in trustedRegistries) to
 	// source repositories, ahead of labels and provenance.
 	Sources []SourceMapping
@@ -216,7 +220,11 @@ func upstream(ctx context.Context, ev *Evidence, labels map[string]string, autho
 	var rl *forge.RateLimitError
 	switch {
 	case errors.Is(err, forge.ErrOffline):
-		u.NotChecked, u.ByChoice = "--offline, and no cached answer from "+r.Host, true
+		u.NotChecked, u.ByChoice = firstNonEmpty(o.Offline, "--offline")+", and no cached answer from "+r.Host, true
+	case netguard.Unreachable(err):
+		// An air-gapped CI cannot reach the forge: that is how the run is
+		// placed, not a finding about the image.
+		u.NotChecked, u.ByChoice = fmt.Sprintf("%s could not be reached (%v); in an air-gapped network say so with --offline or --network=none", r.Host, err), true
 	case errors.As(err, &rl):
 		u.Error, u.RateLimited = err.Error(), true
 	case err != nil:
@@ -225,4 +233,13 @@ func upstream(ctx context.Context, ev *Evidence, labels map[string]string, autho
 		u.Health = h
 	}
 	return u
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
 }
