@@ -37,8 +37,16 @@ func fit004() Check {
 			out = append(out, Finding{Severity: sev, Title: title, Evidence: []Evidence{{Path: f.Path, Field: "size", Value: fmt.Sprint(f.Size)}}})
 		}
 		if len(out) == 0 {
-			out = append(out, Finding{Severity: Info, Title: fmt.Sprintf("%d log lines at startup, %d after a request", l.StartupLines, l.RequestLines)})
+			out = append(out, Finding{Severity: Info, Title: fmt.Sprintf("%s at startup, %d after a request", plural(l.StartupLines, "log line"), l.RequestLines)})
 		}
 		return out, nil
 	})
+}
+
+// plural is "1 log line", "2 log lines".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
