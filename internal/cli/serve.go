@@ -43,6 +43,7 @@ type serveFlags struct {
 	// admission
 	admission     bool
 	admMode       string
+	admRules      []string
 	admExempt     []string
 	admBreakGlass string
 	admMutate     bool
@@ -96,6 +97,7 @@ func newServe() *cobra.Command {
 	fl.DurationVar(&f.jobLease, "job-lease", 0, "a job whose process died is run again after this long (default: job timeout + 5 min)")
 	fl.BoolVar(&f.admission, "admission", false, "serve the Kubernetes admission webhook on /admission/v1/validate (see docs/admission.md)")
 	fl.StringVar(&f.admMode, "admission-mode", "enforce", "admission mode when no rule matches: enforce, warn or audit")
+	fl.StringArrayVar(&f.admRules, "admission-rule", nil, "mode of some namespaces, NAMESPACES=MODE (e.g. staging,team-*=warn; repeatable, first match wins)")
 	fl.StringSliceVar(&f.admExempt, "admission-exempt", []string{"kube-system"}, "namespaces the webhook never judges")
 	fl.StringVar(&f.admBreakGlass, "break-glass-sha256", "", "hex SHA-256 of the break-glass token (empty: no break-glass)")
 	fl.BoolVar(&f.admMutate, "admission-mutate", false, "also serve /admission/v1/mutate, which pins tags to approved digests")
@@ -182,6 +184,13 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 		cfg.Admission = &admission.Config{DefaultMode: mode, ExemptNamespaces: f.admExempt, BreakGlassTokenSHA256: f.admBreakGlass,
 			EnableMutation: f.admMutate, DashboardURL: f.admDashboard}
+		for _, r := range f.admRules {
+			rule, err := admission.ParseModeRule(r)
+			if err != nil {
+				return usageError{fmt.Errorf("--admission-rule: %w", err)}
+			}
+			cfg.Admission.Rules = append(cfg.Admission.Rules, rule)
+		}
 		switch f.admResolve {
 		case "registry":
 			cfg.Resolver = admission.NewCachingResolver(admission.RemoteHead(eng.RemoteOptions()...), admission.CacheOptions{})
