@@ -159,7 +159,11 @@ type service struct {
 	client *http.Client
 }
 
-func (s *service) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.logs.Write(p) }
+func (s *service) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.logs.Write(p)
+}
 
 func (s *service) log() string { s.mu.Lock(); defer s.mu.Unlock(); return s.logs.String() }
 
