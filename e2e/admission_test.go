@@ -36,6 +36,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/shipshape-dev/shipshape/internal/deploy"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 )
@@ -503,4 +505,68 @@ func TestServeAdmission(t *testing.T) {
 		deployment("web3", nsProd, repo+"web:1.0"), "apply", "-f", "-")
 	k.allowed("service down, warn", deployment("web3", nsWarn, repo+"root:1.0"), "apply", "-f", "-")
 	k.allowed("service down, exempt", deployment("web3", nsExempt, repo+"root:1.0"), "apply", "-f", "-")
+}
+
+// `shipshape serve admission manifests` prints manifests the real API server
+// accepts (kubectl apply --dry-run=server validates every object fully,
+// webhook configurations included, without creating them).
+func TestAdmissionManifests(t *testing.T) {
+	k := kubeFromEnv(t)
+	ns := "shipshape-" + k.runID
+	k.mustRun("", "create", "namespace", ns)
+	t.Cleanup(func() { _, _, _ = k.run("", "delete", "namespace", ns, "--wait=false") })
+	// The API server's Pod Security admission warns about a workload that
+	// would violate the restricted standard the manifests' namespace enforces.
+	k.mustRun("", "label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"self-signed", []string{"--warn", "staging", "--mutate"}, []string{"namespace/" + ns + " configured", "secret/shipshape-tls created",
+			"service/shipshape created", "deployment.apps/shipshape created", "poddisruptionbudget.policy/shipshape created",
+			"validatingwebhookconfiguration.admissionregistration.k8s.io/shipshape created",
+			"mutatingwebhookconfiguration.admissionregistration.k8s.io/shipshape created"}},
+		// The API server here has no cert-manager CRDs: its Issuer and
+		// Certificate are left out of the dry run (the unit test parses them).
+		{"cert-manager", []string{"--cert-manager", "--image", "registry.example/shipshape@sha256:" + strings.Repeat("a", 64)},
+			[]string{"deployment.apps/shipshape created", "validatingwebhookconfiguration.admissionregistration.k8s.io/shipshape created"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := shipshape(t, append([]string{"serve", "admission", "manifests", "--namespace", ns}, tc.args...)...)
+			if r.code != 0 {
+				t.Fatalf("exit %d\n%s", r.code, r.stderr)
+			}
+			var docs []string
+			for _, doc := range strings.Split(r.stdout, "\n---\n") {
+				var tm struct{ APIVersion, Kind string }
+				if err := json.Unmarshal(mustYAMLToJSON(t, doc), &tm); err != nil || tm.Kind == "" {
+					t.Fatalf("not a Kubernetes object (%v):\n%s", err, doc)
+				}
+				if !strings.HasPrefix(tm.APIVersion, "cert-manager.io/") {
+					docs = append(docs, doc)
+				}
+			}
+			out := k.mustRun(strings.Join(docs, "\n---\n"), "apply", "--dry-run=server", "-f", "-")
+			t.Logf("%s", out)
+			for _, w := range tc.want {
+				if !strings.Contains(out, w+" (server dry run)") {
+					t.Errorf("kubectl apply --dry-run=server: no %q", w)
+				}
+			}
+			if strings.Contains(out, "Warning: would violate PodSecurity") {
+				t.Errorf("the Deployment violates the restricted Pod Security Standard:\n%s", out)
+			}
+		})
+	}
+}
+
+func mustYAMLToJSON(t *testing.T, doc string) []byte {
+	t.Helper()
+	b, err := yaml.YAMLToJSON([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

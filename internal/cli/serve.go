@@ -49,6 +49,7 @@ type serveFlags struct {
 	admMutate     bool
 	admDashboard  string
 	admResolve    string
+	admDeadline   time.Duration
 }
 
 // defaultDSN is sqlite: under the user's data directory.
@@ -102,9 +103,10 @@ func newServe() *cobra.Command {
 	fl.StringVar(&f.admBreakGlass, "break-glass-sha256", "", "hex SHA-256 of the break-glass token (empty: no break-glass)")
 	fl.BoolVar(&f.admMutate, "admission-mutate", false, "also serve /admission/v1/mutate, which pins tags to approved digests")
 	fl.StringVar(&f.admDashboard, "dashboard-url", "", "base URL of the dashboard, linked from denial messages")
+	fl.DurationVar(&f.admDeadline, "admission-deadline", admission.DefaultDeadline, "longest an admission decision may take; keep it 1-2 s below the webhook's timeoutSeconds")
 	fl.StringVar(&f.admResolve, "admission-resolve", "registry", "how tags in pod specs become digests: registry (HEAD, cached) or submitted (the digest last submitted under the tag)")
 	addImageFlags(fl, &f.imageFlags, true)
-	cmd.AddCommand(newServeToken())
+	cmd.AddCommand(newServeToken(), newServeAdmission())
 	return cmd
 }
 
@@ -183,7 +185,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			return usageError{fmt.Errorf("--admission-mode: %w", err)}
 		}
 		cfg.Admission = &admission.Config{DefaultMode: mode, ExemptNamespaces: f.admExempt, BreakGlassTokenSHA256: f.admBreakGlass,
-			EnableMutation: f.admMutate, DashboardURL: f.admDashboard}
+			EnableMutation: f.admMutate, DashboardURL: f.admDashboard, Deadline: f.admDeadline}
 		for _, r := range f.admRules {
 			rule, err := admission.ParseModeRule(r)
 			if err != nil {
