@@ -50,6 +50,7 @@ type serveFlags struct {
 	admDashboard  string
 	admResolve    string
 	admDeadline   time.Duration
+	viewMaxAge    time.Duration
 }
 
 // defaultDSN is sqlite: under the user's data directory.
@@ -91,6 +92,7 @@ func newServe() *cobra.Command {
 	fl.StringVar(&f.role, "role", "all", "what this process does: all, api (HTTP only) or worker (jobs only)")
 	fl.StringArrayVar(&f.policyFor, "policy-for", nil, "bind a policy to repositories, PATTERN=FILE (repeatable; first match wins; --policy is the default)")
 	fl.DurationVar(&f.refresh, "refresh", 5*time.Second, "how often the in-memory approvals are reloaded for changes made by other processes")
+	fl.DurationVar(&f.viewMaxAge, "view-max-age", 2*time.Minute, "when the in-memory approvals could not be reloaded for this long, allow decisions stop (admission denies in enforce mode)")
 	fl.DurationVar(&f.dataCheck, "data-check", 30*time.Second, "how often the advisory database directory is checked for an update (shipshape db update/import)")
 	fl.IntVar(&f.ciWorkers, "ci-workers", 4, "concurrent CI submissions in this process")
 	fl.IntVar(&f.bulkWorker, "bulk-workers", 2, "concurrent re-evaluations in this process")
@@ -178,7 +180,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		<-ctx.Done()
 		return nil
 	}
-	cfg := server.Config{Fleet: fl, Refresh: f.refresh, Log: log}
+	if f.viewMaxAge <= f.refresh {
+		return usageError{fmt.Errorf("--view-max-age (%s) must be longer than --refresh (%s)", f.viewMaxAge, f.refresh)}
+	}
+	cfg := server.Config{Fleet: fl, Refresh: f.refresh, MaxAge: f.viewMaxAge, Log: log}
 	if f.admission {
 		mode, err := admission.ParseMode(f.admMode)
 		if err != nil {
