@@ -436,8 +436,11 @@ func TestServeAdmission(t *testing.T) {
 
 	// 2. Unapproved: refused, naming the image and its state (and the failing
 	//    check of the rejected one), linking the dashboard.
-	k.denied("rejected image", []string{prefix, `Deployment "root"`, `image "` + repo + `root:1.0" is rejected`, "SEC-001",
+	msg := k.denied("rejected image", []string{prefix, `Deployment "root"`, `image "` + repo + `root:1.0" is rejected; failing checks: SEC-001`,
 		"https://shipshape.example/images/" + root.Evaluation.Digest}, deployment("root", nsProd, repo+"root:1.0"), "apply", "-f", "-")
+	if n := strings.Count(msg, "SEC-001"); n != 1 {
+		t.Errorf("the failing check is named %d times, want once", n)
+	}
 	k.denied("never submitted", []string{prefix, `image "` + repo + `unknown:2.0"`, "was never submitted to shipshape"},
 		deployment("unknown", nsProd, repo+"unknown:2.0"), "apply", "-f", "-")
 
