@@ -4,6 +4,10 @@ package main
 import (
 	"os"
 
+	// Trusted roots for registries when the system has none: shipshape's own
+	// image is a static binary on an empty base (tools/selfimage).
+	_ "golang.org/x/crypto/x509roots/fallback"
+
 	"github.com/shipshape-dev/shipshape/internal/cli"
 )
 

@@ -225,3 +225,32 @@ func matchAny(patterns []string, s string) bool {
 	}
 	return false
 }
+
+// ParseModeRule reads a rule written NAMESPACES=MODE, where NAMESPACES is a
+// comma-separated list of namespace names or patterns ("staging,team-*=warn"),
+// the form of shipshape serve's --admission-rule.
+func ParseModeRule(s string) (ModeRule, error) {
+	nss, m, ok := strings.Cut(s, "=")
+	if !ok {
+		return ModeRule{}, fmt.Errorf("rule %q: want NAMESPACES=MODE (e.g. staging,team-*=warn)", s)
+	}
+	mode, err := ParseMode(m)
+	if err != nil {
+		return ModeRule{}, fmt.Errorf("rule %q: %w", s, err)
+	}
+	var r ModeRule
+	for _, ns := range strings.Split(nss, ",") {
+		if ns = strings.TrimSpace(ns); ns == "" {
+			continue
+		}
+		if _, err := path.Match(ns, ""); err != nil {
+			return ModeRule{}, fmt.Errorf("rule %q: namespace pattern %q: %w", s, ns, err)
+		}
+		r.Namespaces = append(r.Namespaces, ns)
+	}
+	if len(r.Namespaces) == 0 {
+		return ModeRule{}, fmt.Errorf("rule %q: no namespace", s)
+	}
+	r.Mode = mode
+	return r, nil
+}

@@ -612,8 +612,10 @@ func (h *Handler) imageMessage(im ImageDecision, short bool) string {
 		fmt.Fprintf(&b, " is not a valid image reference (%s)", im.Err)
 	default:
 		fmt.Fprintf(&b, " is %s", im.Reason)
-		if im.Approval != nil && im.Approval.Reason != "" {
-			fmt.Fprintf(&b, " (%s)", im.Approval.Reason)
+		// A reason that only lists the failing checks ("fails: ...") is said
+		// once, by the list below, in the long form.
+		if a := im.Approval; a != nil && a.Reason != "" && (short || len(a.FailingChecks) == 0 || !strings.HasPrefix(a.Reason, "fails: ")) {
+			fmt.Fprintf(&b, " (%s)", a.Reason)
 		}
 	}
 	if a := im.Approval; a != nil && len(a.FailingChecks) > 0 && short {

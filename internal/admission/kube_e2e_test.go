@@ -180,6 +180,7 @@ func TestKubeAdmission(t *testing.T) {
 		ExemptNamespaces: []string{"kube-system", nsExempt},
 		DashboardURL:     "https://shipshape.example",
 		Deadline:         2 * time.Second,
+		Now:              func() time.Time { return testNow }, // the approvals' validity is relative to it
 	}
 	h, err := NewHandler(cfg, view, staticResolver(testTags), RecorderFunc(func(_ context.Context, d Decision) {
 		k.decisionMu.Lock()

@@ -127,3 +127,15 @@ func TestMemViewConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestParseModeRule(t *testing.T) {
+	r, err := ParseModeRule("staging, team-*=warn")
+	if err != nil || r.Mode != ModeWarn || len(r.Namespaces) != 2 || r.Namespaces[1] != "team-*" {
+		t.Fatalf("%+v %v", r, err)
+	}
+	for _, bad := range []string{"staging", "=warn", "staging=block", "[=audit"} {
+		if _, err := ParseModeRule(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -43,11 +43,14 @@ type serveFlags struct {
 	// admission
 	admission     bool
 	admMode       string
+	admRules      []string
 	admExempt     []string
 	admBreakGlass string
 	admMutate     bool
 	admDashboard  string
 	admResolve    string
+	admDeadline   time.Duration
+	viewMaxAge    time.Duration
 }
 
 // defaultDSN is sqlite: under the user's data directory.
@@ -89,6 +92,7 @@ func newServe() *cobra.Command {
 	fl.StringVar(&f.role, "role", "all", "what this process does: all, api (HTTP only) or worker (jobs only)")
 	fl.StringArrayVar(&f.policyFor, "policy-for", nil, "bind a policy to repositories, PATTERN=FILE (repeatable; first match wins; --policy is the default)")
 	fl.DurationVar(&f.refresh, "refresh", 5*time.Second, "how often the in-memory approvals are reloaded for changes made by other processes")
+	fl.DurationVar(&f.viewMaxAge, "view-max-age", 2*time.Minute, "when the in-memory approvals could not be reloaded for this long, allow decisions stop (admission denies in enforce mode)")
 	fl.DurationVar(&f.dataCheck, "data-check", 30*time.Second, "how often the advisory database directory is checked for an update (shipshape db update/import)")
 	fl.IntVar(&f.ciWorkers, "ci-workers", 4, "concurrent CI submissions in this process")
 	fl.IntVar(&f.bulkWorker, "bulk-workers", 2, "concurrent re-evaluations in this process")
@@ -96,13 +100,15 @@ func newServe() *cobra.Command {
 	fl.DurationVar(&f.jobLease, "job-lease", 0, "a job whose process died is run again after this long (default: job timeout + 5 min)")
 	fl.BoolVar(&f.admission, "admission", false, "serve the Kubernetes admission webhook on /admission/v1/validate (see docs/admission.md)")
 	fl.StringVar(&f.admMode, "admission-mode", "enforce", "admission mode when no rule matches: enforce, warn or audit")
+	fl.StringArrayVar(&f.admRules, "admission-rule", nil, "mode of some namespaces, NAMESPACES=MODE (e.g. staging,team-*=warn; repeatable, first match wins)")
 	fl.StringSliceVar(&f.admExempt, "admission-exempt", []string{"kube-system"}, "namespaces the webhook never judges")
 	fl.StringVar(&f.admBreakGlass, "break-glass-sha256", "", "hex SHA-256 of the break-glass token (empty: no break-glass)")
 	fl.BoolVar(&f.admMutate, "admission-mutate", false, "also serve /admission/v1/mutate, which pins tags to approved digests")
 	fl.StringVar(&f.admDashboard, "dashboard-url", "", "base URL of the dashboard, linked from denial messages")
+	fl.DurationVar(&f.admDeadline, "admission-deadline", admission.DefaultDeadline, "longest an admission decision may take; keep it 1-2 s below the webhook's timeoutSeconds")
 	fl.StringVar(&f.admResolve, "admission-resolve", "registry", "how tags in pod specs become digests: registry (HEAD, cached) or submitted (the digest last submitted under the tag)")
 	addImageFlags(fl, &f.imageFlags, true)
-	cmd.AddCommand(newServeToken())
+	cmd.AddCommand(newServeToken(), newServeAdmission())
 	return cmd
 }
 
@@ -174,14 +180,24 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		<-ctx.Done()
 		return nil
 	}
-	cfg := server.Config{Fleet: fl, Refresh: f.refresh, Log: log}
+	if f.viewMaxAge <= f.refresh {
+		return usageError{fmt.Errorf("--view-max-age (%s) must be longer than --refresh (%s)", f.viewMaxAge, f.refresh)}
+	}
+	cfg := server.Config{Fleet: fl, Refresh: f.refresh, MaxAge: f.viewMaxAge, Log: log}
 	if f.admission {
 		mode, err := admission.ParseMode(f.admMode)
 		if err != nil {
 			return usageError{fmt.Errorf("--admission-mode: %w", err)}
 		}
 		cfg.Admission = &admission.Config{DefaultMode: mode, ExemptNamespaces: f.admExempt, BreakGlassTokenSHA256: f.admBreakGlass,
-			EnableMutation: f.admMutate, DashboardURL: f.admDashboard}
+			EnableMutation: f.admMutate, DashboardURL: f.admDashboard, Deadline: f.admDeadline}
+		for _, r := range f.admRules {
+			rule, err := admission.ParseModeRule(r)
+			if err != nil {
+				return usageError{fmt.Errorf("--admission-rule: %w", err)}
+			}
+			cfg.Admission.Rules = append(cfg.Admission.Rules, rule)
+		}
 		switch f.admResolve {
 		case "registry":
 			cfg.Resolver = admission.NewCachingResolver(admission.RemoteHead(eng.RemoteOptions()...), admission.CacheOptions{})
