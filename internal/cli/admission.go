@@ -2,6 +2,8 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +30,12 @@ func newServeAdmission() *cobra.Command {
 			"  shipshape serve admission manifests --namespace shipshape | kubectl apply -f -",
 		Args: argsNone,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Replicas == 0 {
+				o.Replicas = deploy.DefaultReplicas
+			}
+			if o.TimeoutSeconds == 0 {
+				o.TimeoutSeconds = deploy.DefaultTimeoutSeconds
+			}
 			objs, err := deploy.Manifests(o)
 			if err != nil {
 				return usageError{err}
@@ -38,13 +46,35 @@ func newServeAdmission() *cobra.Command {
 	fl.StringVar(&o.Namespace, "namespace", "", "namespace shipshape runs in (required; always exempt)")
 	fl.StringVar(&o.Name, "name", deploy.DefaultName, "name of the objects")
 	fl.StringVar(&o.Image, "image", deploy.DefaultImage(Version()), "shipshape's image (build it with make image)")
-	fl.Int32Var(&o.Replicas, "replicas", deploy.DefaultReplicas, "replicas of the webhook")
+	fl.Var(int32Value{&o.Replicas}, "replicas", "replicas of the webhook (default 2)")
 	fl.StringSliceVar(&o.ExemptNamespaces, "exempt", nil, "namespaces never judged, besides kube-system and --namespace")
 	fl.StringSliceVar(&o.WarnNamespaces, "warn", nil, "namespaces in warn mode (admitted with warnings; failurePolicy Ignore)")
-	fl.Int32Var(&o.TimeoutSeconds, "timeout-seconds", deploy.DefaultTimeoutSeconds, "the webhook's timeoutSeconds (2-9: below the API server's 10 s)")
+	fl.Var(int32Value{&o.TimeoutSeconds}, "timeout-seconds", "the webhook's timeoutSeconds, 2 to 9: below the API server's 10 s (default 5)")
 	fl.BoolVar(&o.CertManager, "cert-manager", false, "let cert-manager make the serving certificate and inject the CA")
 	fl.StringVar(&o.DatabaseSecret, "db-secret", "", "Secret whose key dsn is the PostgreSQL DSN (default NAME-db)")
 	fl.BoolVar(&o.Mutate, "mutate", false, "also register the digest-pinning mutating webhook (pods only)")
 	cmd.AddCommand(manifests)
 	return cmd
 }
+
+// int32Value is an int32 flag whose help shows the value name "int" (pflag's
+// Int32Var shows the Go type).
+type int32Value struct{ p *int32 }
+
+func (v int32Value) String() string {
+	if v.p == nil || *v.p == 0 {
+		return ""
+	}
+	return strconv.Itoa(int(*v.p))
+}
+
+func (v int32Value) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		return fmt.Errorf("want an integer, got %q", s)
+	}
+	*v.p = int32(n)
+	return nil
+}
+
+func (v int32Value) Type() string { return "int" }

@@ -4,13 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipshape-dev/shipshape/internal/diff"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/report"
-	"github.com/shipshape-dev/shipshape/internal/source"
 )
 
 // MultiSchema identifies the JSON written by `check --all-platforms`.
@@ -31,24 +31,26 @@ func checkAllPlatforms(cmd *cobra.Command, input string, f checkFlags, pol *poli
 			return usageError{fmt.Errorf("--all-platforms writes table, json or markdown, not %s", o.format)}
 		}
 	}
-	img, err := source.Open(cmd.Context(), input, sourceOptions(cmd))
+	e, closeDB, err := f.newEngine(cmd, true)
 	if err != nil {
 		return err
 	}
-	platforms := img.Platforms
-	img.Close()
-	if len(platforms) == 0 {
-		platforms = append(platforms, img.Platform)
+	defer closeDB()
+	o, err := f.observeOptions(cmd, pol, f.ref)
+	if err != nil {
+		return err
+	}
+	observed, err := e.ObservePlatforms(cmd.Context(), input, o)
+	if err != nil {
+		return err
 	}
 	var reps []*report.Report
-	for _, p := range platforms {
-		g := f
-		g.platform = p.String()
-		rep, err := judgeImage(cmd, input, g, pol, f.ref)
+	for _, fs := range observed {
+		rep, err := e.Judge(cmd.Context(), fs, pol, time.Time{})
 		if err != nil {
-			return fmt.Errorf("platform %s: %w", p.String(), err)
+			return fmt.Errorf("platform %s: %w", fs.Image.Platform.String(), err)
 		}
-		reps = append(reps, rep)
+		reps = append(reps, f.judged(rep, pol))
 	}
 	all := platformsReport{Schema: MultiSchema, Platforms: reps}
 	for _, r := range reps[1:] {

@@ -66,7 +66,7 @@ func (e *Engine) Observe(ctx context.Context, input string, o ObserveOptions) (*
 // index (a single-platform image gives one), in the index's order. The
 // index is fetched once; each platform's layers are read once.
 func (e *Engine) ObservePlatforms(ctx context.Context, input string, o ObserveOptions) ([]*facts.Facts, error) {
-	img, err := source.Open(ctx, input, source.Options{Platform: o.Platform, AnyPlatform: true, TempDir: e.d.TempDir, Remote: e.d.Remote})
+	img, err := source.Open(ctx, input, source.Options{Platform: o.Platform, AnyPlatform: true, TempDir: e.d.TempDir, Remote: e.d.Remote, NoNetwork: e.d.NoNetwork})
 	if err != nil {
 		return nil, err
 	}
