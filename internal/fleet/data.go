@@ -28,8 +28,12 @@ func (f *Fleet) ReloadData(ctx context.Context, open OpenEngine) (bool, error) {
 	cur, done := f.engine()
 	oldVersion, newVersion := DataVersion(cur.Vulns()), DataVersion(e.Vulns())
 	var since map[string]time.Time
+	all := false
 	if db := cur.Vulns(); db != nil {
 		since = db.Newest()
+	} else {
+		// No data before: images may have failed for want of it.
+		all = e.Vulns() != nil
 	}
 	done()
 	if oldVersion == newVersion {
@@ -41,7 +45,7 @@ func (f *Fleet) ReloadData(ctx context.Context, open OpenEngine) (bool, error) {
 	f.SetEngine(e, release)
 	f.log.Info("advisory data changed: re-judging the images it touches", "version", newVersion)
 	err = f.st.Tx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.Enqueue(AdvisoriesArgs{Version: newVersion, Since: since}, store.OnBulk(365*24*time.Hour)); err != nil {
+		if _, err := tx.Enqueue(AdvisoriesArgs{Version: newVersion, Since: since, All: all}, store.OnBulk(365*24*time.Hour)); err != nil {
 			return err
 		}
 		_, err := tx.AppendEvent(store.Event{Actor: "system", Action: "data.updated", Subject: "advisories",

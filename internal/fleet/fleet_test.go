@@ -426,3 +426,37 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("tag resolves to %q, want the index %s", got, fs.Image.IndexDigest)
 	}
 }
+
+// A service started before any advisory data was installed judged every
+// image without it (SEC-020 fails them: "not evaluated"). When the first
+// data arrives, every stored image is judged again, not only those whose
+// packages the data names.
+func TestFirstAdvisoryDataRejudgesAll(t *testing.T) {
+	dbDir := osvDB(t, "DSA-5000-1") // openjdk-11 only: names no package of the image
+	storetest.Each(t, func(t *testing.T, dsn string) {
+		none, err := engine.New(engine.Deps{VulnsUnavailable: "no vulnerability database in /nowhere"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := newHarness(t, dsn, none, nil)
+		ev, err := h.f.Record(ctx(), observe(t, none, appImage("app"), "registry.example.com/team/app:1.0"), "ci", fleet.ReasonSubmit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Pass || ev.State != store.StateRejected || !slices.ContainsFunc(ev.Failing, func(s string) bool { return strings.HasPrefix(s, "SEC-020") }) {
+			t.Fatalf("without advisory data: %+v", ev)
+		}
+		changed, err := h.f.ReloadData(ctx(), func() (*engine.Engine, func(), error) { return newEngine(t, dbDir), nil, nil })
+		if err != nil || !changed {
+			t.Fatalf("ReloadData: %v, %v", changed, err)
+		}
+		for _, j := range h.runJobs() {
+			if j.State != "completed" {
+				t.Errorf("job %d %s: %s %v", j.ID, j.Kind, j.State, j.Errors)
+			}
+		}
+		if a := h.state(ev.Digest); a.State != store.StateApproved {
+			t.Fatalf("after the first advisory data: %+v", a)
+		}
+	})
+}

@@ -56,6 +56,9 @@ type AdvisoriesArgs struct {
 	// Version identifies the new data (unique per version).
 	Version string               `json:"version" river:"unique"`
 	Since   map[string]time.Time `json:"since"`
+	// All: the previous engine had no advisory data; the images that failed
+	// for want of it (SEC-020 "not evaluated") are judged again too.
+	All bool `json:"all,omitempty"`
 }
 
 // Kind names the job.
@@ -225,7 +228,12 @@ func (w *advisoriesWorker) Work(ctx context.Context, job *river.Job[AdvisoriesAr
 	if err != nil {
 		return err
 	}
-	n, err := f.AdvisoriesChanged(ctx, job.Args.Version, job.Args.Since)
+	var n int
+	if job.Args.All {
+		n, err = f.AdvisoriesArrived(ctx, job.Args.Version)
+	} else {
+		n, err = f.AdvisoriesChanged(ctx, job.Args.Version, job.Args.Since)
+	}
 	if err != nil {
 		return err
 	}
@@ -253,6 +261,35 @@ func (f *Fleet) AdvisoriesChanged(ctx context.Context, version string, since map
 		return 0, err
 	}
 	return f.enqueueEvaluations(ctx, digests, ReasonAdvisories, version)
+}
+
+// AdvisoriesArrived is AdvisoriesChanged for the first advisory data the
+// service has: it also enqueues the re-evaluation of every image whose latest
+// evaluation has a SEC-020 finding, the images that failed because the
+// vulnerabilities could not be evaluated without data, whatever packages
+// the data names. It returns how many jobs it enqueued.
+func (f *Fleet) AdvisoriesArrived(ctx context.Context, version string) (int, error) {
+	n, err := f.AdvisoriesChanged(ctx, version, nil)
+	if err != nil {
+		return n, err
+	}
+	var digests []string
+	for offset := 0; ; offset += 1000 {
+		page, total, err := f.st.ListImages(ctx, store.ImageFilter{Check: "SEC-020", Limit: 1000, Offset: offset, Sort: "repository"})
+		if err != nil {
+			return n, err
+		}
+		for _, im := range page {
+			if im.Kind != "index" {
+				digests = append(digests, im.Digest)
+			}
+		}
+		if offset+len(page) >= total || len(page) == 0 {
+			break
+		}
+	}
+	m, err := f.enqueueEvaluations(ctx, digests, ReasonAdvisories, version)
+	return n + m, err
 }
 
 func (f *Fleet) enqueueEvaluations(ctx context.Context, digests []string, reason, period string) (int, error) {

@@ -199,11 +199,23 @@ type cachedToken struct {
 // lookupToken reads a token by hash through a short cache, so the request
 // path does not wait on the store (SQLite has one connection, held by
 // writes).
+//
+// When an entry expires, one request reads the token again while the
+// others go on with the entry for up to tokenTTL more, so that a busy
+// client does not queue every request behind the store (on SQLite, behind
+// whatever holds its one connection) each time the entry expires.
 func (s *Server) lookupToken(ctx context.Context, hash string) (store.Token, error) {
 	if v, ok := s.tokens.Load(hash); ok {
 		c := v.(cachedToken)
-		if time.Since(c.at) < tokenTTL {
+		age := time.Since(c.at)
+		if age < tokenTTL {
 			return c.t, c.err
+		}
+		if age < 2*tokenTTL {
+			if _, busy := s.tokenRefresh.LoadOrStore(hash, true); busy {
+				return c.t, c.err
+			}
+			defer s.tokenRefresh.Delete(hash)
 		}
 	}
 	t, err := s.fleet.Store().LookupToken(ctx, hash)

@@ -60,9 +60,11 @@ type Server struct {
 
 	admissionEvents chan admission.Decision
 
-	tokens     sync.Map // token hash -> cachedToken
-	tokenCount atomic.Int64
-	refreshNow chan struct{}
+	tokens sync.Map // token hash -> cachedToken
+	// tokenRefresh holds the hashes whose expired entry is being read again.
+	tokenRefresh sync.Map
+	tokenCount   atomic.Int64
+	refreshNow   chan struct{}
 }
 
 // New returns a server; call Run to keep its view fresh.
