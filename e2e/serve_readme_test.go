@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"archive/zip"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,34 +10,6 @@ import (
 
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 )
-
-// osvRecords copies the named records of the real Debian OSV export into a
-// new directory.
-func osvRecords(t *testing.T, ids ...string) string {
-	t.Helper()
-	needOSV(t)
-	zr, err := zip.OpenReader(filepath.Join(osvData, "Debian", "all.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	dir := t.TempDir()
-	for _, id := range ids {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
 
 // The README's flow, for real: serve with no flags but a data directory
 // (SQLite under it), a token, an image submitted from CI passes and is
