@@ -71,7 +71,11 @@ func Digest(fs *facts.Facts) string {
 // Record judges fs under the policy of its repository and the stored
 // exceptions, and records the image, its facts, the evaluation, the approval
 // that follows and the audit events in one transaction.
-func (f *Fleet) Record(ctx context.Context, fs *facts.Facts, actor, reason string) (*Evaluation, error) {
+//
+// then, when given, runs last in the same transaction (a job worker
+// completes its job there, so that the evaluation is recorded exactly once
+// even if the process dies right after the commit).
+func (f *Fleet) Record(ctx context.Context, fs *facts.Facts, actor, reason string, then ...InTx) (*Evaluation, error) {
 	if fs == nil || fs.FS == nil || fs.Inventory == nil {
 		return nil, invalidf("incomplete facts: no filesystem or inventory")
 	}
@@ -109,7 +113,10 @@ func (f *Fleet) Record(ctx context.Context, fs *facts.Facts, actor, reason strin
 			Packages: packageKeys(fs), StoredAt: now}); err != nil {
 			return err
 		}
-		return f.recordEvaluation(tx, ev, rep, pol, actor, now)
+		if err := f.recordEvaluation(tx, ev, rep, pol, actor, now); err != nil {
+			return err
+		}
+		return runThen(tx, ev, then)
 	})
 	if err != nil {
 		return nil, err
@@ -118,8 +125,21 @@ func (f *Fleet) Record(ctx context.Context, fs *facts.Facts, actor, reason strin
 	return ev, nil
 }
 
-// Reevaluate judges the stored facts of digest again and records the result.
-func (f *Fleet) Reevaluate(ctx context.Context, digest, actor, reason string) (*Evaluation, error) {
+// InTx is work done last in the transaction that records an evaluation.
+type InTx func(tx *store.Tx, ev *Evaluation) error
+
+func runThen(tx *store.Tx, ev *Evaluation, then []InTx) error {
+	for _, fn := range then {
+		if err := fn(tx, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reevaluate judges the stored facts of digest again and records the
+// result; then runs last in the same transaction (see Record).
+func (f *Fleet) Reevaluate(ctx context.Context, digest, actor, reason string, then ...InTx) (*Evaluation, error) {
 	stored, err := f.st.Facts(ctx, digest)
 	if err != nil {
 		return nil, fmt.Errorf("facts of %s: %w", digest, err)
@@ -133,7 +153,12 @@ func (f *Fleet) Reevaluate(ctx context.Context, digest, actor, reason string) (*
 		return nil, err
 	}
 	now := f.Now()
-	if err := f.st.Tx(ctx, func(tx *store.Tx) error { return f.recordEvaluation(tx, ev, rep, pol, actor, now) }); err != nil {
+	if err := f.st.Tx(ctx, func(tx *store.Tx) error {
+		if err := f.recordEvaluation(tx, ev, rep, pol, actor, now); err != nil {
+			return err
+		}
+		return runThen(tx, ev, then)
+	}); err != nil {
 		return nil, err
 	}
 	f.changed()

@@ -102,15 +102,25 @@ func (w *submitWorker) Work(ctx context.Context, job *river.Job[SubmitArgs]) err
 	if err != nil {
 		return err
 	}
-	ev, err := f.Submit(ctx, job.Args.Ref, job.Args.Actor)
-	if err != nil {
-		return err
-	}
-	return river.RecordOutput(ctx, ev)
+	_, err = f.Submit(ctx, job.Args.Ref, job.Args.Actor, completeIn(ctx, job))
+	return err
 }
 
-// Submit observes ref from its registry, judges it and records it.
-func (f *Fleet) Submit(ctx context.Context, ref, actor string) (*Evaluation, error) {
+// completeIn records the evaluation as the job's output and completes the
+// job in the transaction that records the evaluation: a job's evaluation is
+// recorded exactly once, even when the process dies right after the commit.
+func completeIn[T river.JobArgs](ctx context.Context, job *river.Job[T]) InTx {
+	return func(tx *store.Tx, ev *Evaluation) error {
+		if err := river.RecordOutput(ctx, ev); err != nil {
+			return err
+		}
+		return store.CompleteJob(tx, job)
+	}
+}
+
+// Submit observes ref from its registry, judges it and records it; then
+// runs last in the recording transaction (see Record).
+func (f *Fleet) Submit(ctx context.Context, ref, actor string, then ...InTx) (*Evaluation, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return nil, invalidf("image reference %q: %v", ref, err)
@@ -122,7 +132,7 @@ func (f *Fleet) Submit(ctx context.Context, ref, actor string) (*Evaluation, err
 	if err != nil {
 		return nil, fmt.Errorf("observing %s: %w", ref, err)
 	}
-	return f.Record(ctx, fs, actor, ReasonSubmit)
+	return f.Record(ctx, fs, actor, ReasonSubmit, then...)
 }
 
 type evaluateWorker struct {
@@ -139,11 +149,8 @@ func (w *evaluateWorker) Work(ctx context.Context, job *river.Job[EvaluateArgs])
 	if err != nil {
 		return err
 	}
-	ev, err := f.Reevaluate(ctx, job.Args.Digest, actor, job.Args.Reason)
-	if err != nil {
-		return err
-	}
-	return river.RecordOutput(ctx, ev)
+	_, err = f.Reevaluate(ctx, job.Args.Digest, actor, job.Args.Reason, completeIn(ctx, job))
+	return err
 }
 
 type sweepWorker struct {
