@@ -34,6 +34,7 @@ func Builtin(o Options) []Named {
 		{"rpm", &rpm{}},
 		{"runtimes", &runtimes{hits: map[string]runtimeHit{}}},
 		{"secrets", newSecrets(sec)},
+		{"unowned", &unowned{}},
 	}
 }
 
