@@ -109,7 +109,10 @@ func (f *Fleet) Record(ctx context.Context, fs *facts.Facts, actor, reason strin
 			Packages: packageKeys(fs), StoredAt: now}); err != nil {
 			return err
 		}
-		return f.recordEvaluation(tx, ev, rep, pol, actor, now)
+		if err := f.recordEvaluation(tx, ev, rep, pol, actor, now); err != nil {
+			return err
+		}
+		return f.hookEvaluation(tx, ev, rep, actor, now)
 	})
 	if err != nil {
 		return nil, err
@@ -133,7 +136,12 @@ func (f *Fleet) Reevaluate(ctx context.Context, digest, actor, reason string) (*
 		return nil, err
 	}
 	now := f.Now()
-	if err := f.st.Tx(ctx, func(tx *store.Tx) error { return f.recordEvaluation(tx, ev, rep, pol, actor, now) }); err != nil {
+	if err := f.st.Tx(ctx, func(tx *store.Tx) error {
+		if err := f.recordEvaluation(tx, ev, rep, pol, actor, now); err != nil {
+			return err
+		}
+		return f.hookEvaluation(tx, ev, rep, actor, now)
+	}); err != nil {
 		return nil, err
 	}
 	f.changed()
