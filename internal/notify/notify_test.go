@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -80,7 +81,7 @@ func newHarness(t *testing.T, dsn string, cfg *notify.Config, pols *fleet.Polici
 	qc := store.QueueConfig{PollInterval: 50 * time.Millisecond}
 	jobs := fleet.RegisterJobs(&qc)
 	n := notify.Register(&qc, cfg, notify.Options{Backoff: store.Backoff{Base: 10 * time.Millisecond, Max: 50 * time.Millisecond},
-		DashboardURL: "https://shipshape.example.com"})
+		DashboardURL: "https://shipshape.example.com", Log: slog.New(slog.DiscardHandler)})
 	st, err := store.Open(context.Background(), dsn, store.WithQueue(qc))
 	if err != nil {
 		t.Fatal(err)
