@@ -18,6 +18,7 @@ import (
 	"github.com/shipshape-dev/shipshape/internal/admission"
 	"github.com/shipshape-dev/shipshape/internal/engine"
 	"github.com/shipshape-dev/shipshape/internal/fleet"
+	"github.com/shipshape-dev/shipshape/internal/notify"
 	"github.com/shipshape-dev/shipshape/internal/policy"
 	"github.com/shipshape-dev/shipshape/internal/server"
 	"github.com/shipshape-dev/shipshape/internal/store"
@@ -51,6 +52,7 @@ type serveFlags struct {
 	admResolve    string
 	admDeadline   time.Duration
 	viewMaxAge    time.Duration
+	notify        string
 }
 
 // defaultDSN is sqlite: under the user's data directory.
@@ -107,6 +109,7 @@ func newServe() *cobra.Command {
 	fl.StringVar(&f.admDashboard, "dashboard-url", "", "base URL of the dashboard, linked from denial messages")
 	fl.DurationVar(&f.admDeadline, "admission-deadline", admission.DefaultDeadline, "longest an admission decision may take; keep it 1-2 s below the webhook's timeoutSeconds")
 	fl.StringVar(&f.admResolve, "admission-resolve", "registry", "how tags in pod specs become digests: registry (HEAD, cached) or submitted (the digest last submitted under the tag)")
+	fl.StringVar(&f.notify, "notify", "", "outgoing webhooks: a YAML or JSON `FILE` of webhooks per repository pattern and event (see docs/serve.md, Notifications)")
 	addImageFlags(fl, &f.imageFlags, true)
 	cmd.AddCommand(newServeToken(), newServeAdmission())
 	return cmd
@@ -135,6 +138,15 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	qc := store.QueueConfig{CIWorkers: f.ciWorkers, BulkWorkers: f.bulkWorker, JobTimeout: f.jobTimeout, RescueAfter: f.jobLease}
 	jobs := fleet.RegisterJobs(&qc)
+	var notifier *notify.Notifier
+	if f.notify != "" {
+		nc, err := notify.Load(f.notify)
+		if err != nil {
+			release()
+			return usageError{fmt.Errorf("--notify: %w", err)}
+		}
+		notifier = notify.Register(&qc, nc, notify.Options{DashboardURL: f.admDashboard, Log: log})
+	}
 	if f.role == "api" {
 		qc = store.QueueConfig{LeaderElectionDisabled: true}
 	}
@@ -148,16 +160,23 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	defer st.Close()
 	var srv *server.Server
-	fl, err := fleet.New(st, eng, release, pols, fleet.WithLogger(log), fleet.WithOnChange(func() {
+	fopts := []fleet.Option{fleet.WithLogger(log), fleet.WithOnChange(func() {
 		if srv != nil {
 			srv.Changed()
 		}
-	}))
+	})}
+	if notifier != nil {
+		fopts = append(fopts, fleet.WithHook(notifier))
+	}
+	fl, err := fleet.New(st, eng, release, pols, fopts...)
 	if err != nil {
 		return err
 	}
 	defer fl.Close()
 	jobs.Bind(fl)
+	if notifier != nil {
+		notifier.Bind(fl)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if f.role != "api" {

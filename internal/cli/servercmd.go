@@ -257,6 +257,7 @@ func newServerCmd() *cobra.Command {
 		}}
 	cmd.AddCommand(images, image, allowed, reeval, exceptions, events, jobs, job, sweep)
 	cmd.AddCommand(decisions...)
+	cmd.AddCommand(newServerReview(&f), newServerDeliveries(&f))
 	return cmd
 }
 

@@ -57,7 +57,10 @@ func (f *Fleet) Decide(ctx context.Context, digest string, d Decision, actor, re
 			prev = cur.State
 		}
 		out = a
-		return appendApprovalEvent(tx, a, prev, actor)
+		if err := appendApprovalEvent(tx, a, prev, actor); err != nil {
+			return err
+		}
+		return f.hookDecision(tx, im, a, prev)
 	})
 	if err != nil {
 		return out, err

@@ -116,6 +116,9 @@ func (f *Fleet) Record(ctx context.Context, fs *facts.Facts, actor, reason strin
 		if err := f.recordEvaluation(tx, ev, rep, pol, actor, now); err != nil {
 			return err
 		}
+		if err := f.hookEvaluation(tx, ev, rep, actor, now); err != nil {
+			return err
+		}
 		return runThen(tx, ev, then)
 	})
 	if err != nil {
@@ -155,6 +158,9 @@ func (f *Fleet) Reevaluate(ctx context.Context, digest, actor, reason string, th
 	now := f.Now()
 	if err := f.st.Tx(ctx, func(tx *store.Tx) error {
 		if err := f.recordEvaluation(tx, ev, rep, pol, actor, now); err != nil {
+			return err
+		}
+		if err := f.hookEvaluation(tx, ev, rep, actor, now); err != nil {
 			return err
 		}
 		return runThen(tx, ev, then)

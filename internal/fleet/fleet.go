@@ -32,6 +32,7 @@ type Fleet struct {
 	now      func() time.Time
 	log      *slog.Logger
 	onChange func()
+	hook     Hook
 
 	eng atomic.Pointer[engineRef]
 	// reloadMu serialises engine swaps.

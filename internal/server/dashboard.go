@@ -98,6 +98,8 @@ func (s *Server) uiRoutes() {
 	s.ui("GET /upcoming", store.RoleViewer, s.upcomingPage)
 	s.ui("GET /admission", store.RoleViewer, s.admissionPage)
 	s.ui("GET /queue", store.RoleViewer, s.queuePage)
+	s.ui("GET /review", store.RoleViewer, s.reviewPage)
+	s.ui("GET /review/export", store.RoleViewer, s.reviewExport)
 	s.ui("POST /ui/images/{digest}/{action}", store.RoleApprover, s.uiImageAction)
 	s.ui("POST /ui/exceptions", store.RoleApprover, s.uiException)
 	s.ui("POST /ui/jobs/{id}/retry", store.RoleAdmin, s.uiRetry)

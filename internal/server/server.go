@@ -204,6 +204,8 @@ func (s *Server) routes() {
 	s.route("POST /api/v1/jobs/{id}/retry", store.RoleAdmin, s.retryJob)
 	s.route("POST /api/v1/jobs/{id}/cancel", store.RoleAdmin, s.cancelJob)
 	s.route("POST /api/v1/sweep", store.RoleAdmin, s.sweep)
+	s.route("GET /api/v1/deliveries", store.RoleViewer, s.listDeliveries)
+	s.route("GET /api/v1/review", store.RoleViewer, s.review)
 	s.route("/api/", "", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusNotFound, "no such endpoint %s %s: see GET /api/v1/openapi.json", r.Method, r.URL.Path)
 	})

@@ -32,6 +32,10 @@ type QueueConfig struct {
 	// CIWorkers and BulkWorkers bound the concurrent jobs per queue in this
 	// process (defaults 4 and 2).
 	CIWorkers, BulkWorkers int
+	// Queues are more queues with their own workers (name -> concurrent
+	// jobs in this process), e.g. webhook deliveries, so that a slow
+	// receiver never holds up CI or bulk jobs.
+	Queues map[string]int
 	// PeriodicJobs are enqueued by the elected leader only (see Daily), so
 	// one process runs them however many serve the same database.
 	PeriodicJobs []*river.PeriodicJob
@@ -118,6 +122,11 @@ func newQueue(s *Store, c QueueConfig, logger *slog.Logger) (*Queue, error) {
 		cfg.Queues = map[string]river.QueueConfig{
 			QueueCI:   {MaxWorkers: cmpOr(c.CIWorkers, 4)},
 			QueueBulk: {MaxWorkers: cmpOr(c.BulkWorkers, 2)},
+		}
+		for name, n := range c.Queues {
+			if _, ok := cfg.Queues[name]; !ok {
+				cfg.Queues[name] = river.QueueConfig{MaxWorkers: max(n, 1)}
+			}
 		}
 	}
 	client, err := river.NewClient(driver, cfg)
