@@ -218,7 +218,11 @@ func TestDashboardInChromium(t *testing.T) {
 	flash := text("flash")
 	do(chromedp.Navigate(e.http.URL+"/upcoming"), chromedp.WaitVisible(chromedp.ID("upcoming")), shot("upcoming"),
 		chromedp.Navigate(e.http.URL+"/queue"), chromedp.WaitVisible(chromedp.ID("queues")), shot("queue"),
-		chromedp.Navigate(e.http.URL+"/admission"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("admission"))
+		chromedp.Navigate(e.http.URL+"/admission"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("admission"),
+		chromedp.Navigate(e.http.URL+"/review"), chromedp.WaitVisible(chromedp.CSS("h1")), shot("review"))
+	if review := text("production"); !strings.Contains(review, "registry.example.com/team/good:1.0") {
+		t.Errorf("the quarterly review does not list the image in production:\n%s", review)
+	}
 	var exs struct {
 		Exceptions []struct {
 			Advisory, Owner string
@@ -229,7 +233,7 @@ func TestDashboardInChromium(t *testing.T) {
 	if len(exs.Exceptions) != 1 || exs.Exceptions[0].Advisory != "CVE-2023-5363" || exs.Exceptions[0].CreatedBy != "approver-token" {
 		t.Errorf("exceptions seen by the API: %+v (flash %q)", exs, flash)
 	}
-	for _, n := range []string{"login", "image-blocked", "fleet", "csrf-refused", "approved", "upcoming", "queue", "admission"} {
+	for _, n := range []string{"login", "image-blocked", "fleet", "csrf-refused", "approved", "upcoming", "queue", "admission", "review"} {
 		if fi, err := os.Stat(filepath.Join(dir, n+".png")); err != nil || fi.Size() < 5000 {
 			t.Errorf("screenshot %s: %v", n, err)
 		}
