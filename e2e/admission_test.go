@@ -15,7 +15,6 @@ package e2e
 // then it fails, so that CI cannot silently stop running it.
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -275,31 +274,7 @@ func webImage(app string, libssl bool) imagetest.Spec {
 
 // osvRecords copies OSV records of the real Debian export into a new
 // directory, for `shipshape db import`.
-func osvRecords(t *testing.T, ids ...string) string {
-	t.Helper()
-	needOSV(t)
-	zr, err := zip.OpenReader(filepath.Join(osvData, "Debian", "all.zip"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	dir := t.TempDir()
-	for _, id := range ids {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+func osvRecords(t *testing.T, ids ...string) string { return imagetest.OSVRecords(t, "Debian", ids...) }
 
 func TestServeAdmission(t *testing.T) {
 	k := kubeFromEnv(t)

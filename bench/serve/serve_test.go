@@ -12,7 +12,6 @@
 package serve
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -83,24 +82,7 @@ func appSpec() imagetest.Spec {
 // osvDB imports real records of the shared Debian OSV export into dir.
 func osvDB(t testing.TB, dir string, ids ...string) {
 	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join("..", "..", "..", "shared", "data", "osv", "Debian", "all.zip"))
-	if err != nil {
-		t.Skipf("real OSV data not found: %v", err)
-	}
-	defer zr.Close()
-	src := t.TempDir()
-	for _, id := range ids {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(f)
-		f.Close()
-		if err := os.WriteFile(filepath.Join(src, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := vulndb.Import(context.Background(), dir, src, vulndb.ImportOptions{Source: "Debian"}); err != nil {
+	if _, err := vulndb.Import(context.Background(), dir, imagetest.OSVRecords(t, "Debian", ids...), vulndb.ImportOptions{Source: "Debian"}); err != nil {
 		t.Fatal(err)
 	}
 }

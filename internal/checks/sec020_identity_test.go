@@ -1,11 +1,7 @@
 package checks_test
 
 import (
-	"archive/zip"
 	"context"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,27 +21,7 @@ func realRecords(t *testing.T, bySource map[string][]string) *vulndb.DB {
 	t.Helper()
 	dir := t.TempDir()
 	for eco, ids := range bySource {
-		zr, err := zip.OpenReader(filepath.Join("..", "..", "..", "shared", "data", "osv", eco, "all.zip"))
-		if err != nil {
-			t.Skipf("real OSV data not found: %v", err)
-		}
-		src := t.TempDir()
-		for _, id := range ids {
-			f, err := zr.Open(id + ".json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(src, id+".json"), b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		zr.Close()
-		if _, err := vulndb.Import(context.Background(), dir, src, vulndb.ImportOptions{Source: eco}); err != nil {
+		if _, err := vulndb.Import(context.Background(), dir, imagetest.OSVRecords(t, eco, ids...), vulndb.ImportOptions{Source: eco}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,9 +1,7 @@
 package checks_test
 
 import (
-	"archive/zip"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,27 +22,7 @@ import (
 // beside the repository) plus one test record into a fresh database.
 func vulnDB(t *testing.T, extra map[string]string) *vulndb.DB {
 	t.Helper()
-	zipPath := filepath.Join("..", "..", "..", "shared", "data", "osv", "Debian", "all.zip")
-	zr, err := zip.OpenReader(zipPath)
-	if err != nil {
-		t.Skipf("real OSV data not found: %v", err)
-	}
-	defer zr.Close()
-	src := t.TempDir()
-	for _, id := range []string{"CVE-2023-5363", "CVE-2023-5678", "DSA-5532-1"} {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(src, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	src := imagetest.OSVRecords(t, "Debian", "CVE-2023-5363", "CVE-2023-5678", "DSA-5532-1")
 	for name, body := range extra {
 		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)

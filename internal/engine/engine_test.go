@@ -1,10 +1,8 @@
 package engine_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -49,34 +47,7 @@ func debianImage(t *testing.T, tag string) string {
 // openssl opens a small real advisory database: the Debian records of
 // openssl CVEs fixed after 3.0.11-1~deb12u1.
 func openssl(t *testing.T) *vulndb.DB {
-	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join("..", "..", "..", "shared", "data", "osv", "Debian", "all.zip"))
-	if err != nil {
-		t.Skipf("real OSV data not found: %v", err)
-	}
-	defer zr.Close()
-	src := t.TempDir()
-	for _, id := range []string{"CVE-2023-5363", "CVE-2023-5678", "DSA-5532-1"} {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(f)
-		f.Close()
-		if err := os.WriteFile(filepath.Join(src, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	if _, err := vulndb.Import(context.Background(), dir, src, vulndb.ImportOptions{Source: "Debian"}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := vulndb.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return imagetest.OSVDB(t, "Debian", "CVE-2023-5363", "CVE-2023-5678", "DSA-5532-1")
 }
 
 func newEngine(t *testing.T, d engine.Deps) *engine.Engine {

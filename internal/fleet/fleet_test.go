@@ -1,11 +1,7 @@
 package fleet_test
 
 import (
-	"archive/zip"
 	"context"
-	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -122,34 +118,7 @@ func newEngine(t *testing.T, vulnDir string) *engine.Engine {
 
 // osvDB imports real records of the shared Debian OSV export into a new
 // database directory.
-func osvDB(t *testing.T, ids ...string) string {
-	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join("..", "..", "..", "shared", "data", "osv", "Debian", "all.zip"))
-	if err != nil {
-		t.Skipf("real OSV data not found: %v", err)
-	}
-	defer zr.Close()
-	src := t.TempDir()
-	for _, id := range ids {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(src, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	if _, err := vulndb.Import(context.Background(), dir, src, vulndb.ImportOptions{Source: "Debian"}); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+func osvDB(t *testing.T, ids ...string) string { return imagetest.OSVDir(t, "Debian", ids...) }
 
 // appImage is a Debian 12 image running as a user, with libssl3
 // 3.0.11-1~deb12u1 (fixed in deb12u2 for CVE-2023-5363, CVSS 7.5).

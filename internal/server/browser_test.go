@@ -1,9 +1,7 @@
 package server_test
 
 import (
-	"archive/zip"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,36 +50,7 @@ func browser(t *testing.T) context.Context {
 }
 
 // osvRecords imports real Debian OSV records into a new database.
-func osvRecords(t *testing.T, ids ...string) *vulndb.DB {
-	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join("..", "..", "..", "shared", "data", "osv", "Debian", "all.zip"))
-	if err != nil {
-		t.Skipf("real OSV data not found: %v", err)
-	}
-	defer zr.Close()
-	src := t.TempDir()
-	for _, id := range ids {
-		f, err := zr.Open(id + ".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(f)
-		f.Close()
-		if err := os.WriteFile(filepath.Join(src, id+".json"), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	dir := t.TempDir()
-	if _, err := vulndb.Import(context.Background(), dir, src, vulndb.ImportOptions{Source: "Debian"}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := vulndb.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func osvRecords(t *testing.T, ids ...string) *vulndb.DB { return imagetest.OSVDB(t, "Debian", ids...) }
 
 // shots is where screenshots go: SHIPSHAPE_SCREENSHOTS, else a temporary directory.
 func shots(t *testing.T) string {
