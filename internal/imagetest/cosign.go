@@ -12,12 +12,15 @@ import (
 const CosignVersion = "v3.1.3"
 
 // Cosign finds the cosign CLI at CosignVersion: $COSIGN, then PATH, then
-// $GOPATH/bin. In CI it must exist; elsewhere the calling test is skipped.
+// ~/.cache/shipshape/peers/bin, then $GOPATH/bin. In CI it must exist; elsewhere the calling test is skipped.
 func Cosign(t testing.TB) string {
 	t.Helper()
 	cands := []string{os.Getenv("COSIGN")}
 	if p, err := exec.LookPath("cosign"); err == nil {
 		cands = append(cands, p)
+	}
+	if home, err := os.UserHomeDir(); err == nil { // where tools/ci/test.sh installs it
+		cands = append(cands, filepath.Join(home, ".cache", "shipshape", "peers", "bin", "cosign"))
 	}
 	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
 		cands = append(cands, filepath.Join(strings.TrimSpace(string(out)), "bin", "cosign"))
