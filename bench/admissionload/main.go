@@ -253,6 +253,8 @@ type summary struct {
 	OverTimeout     int            `json:"over_timeout"`
 	Errors          int            `json:"errors"`
 	BadAnswers      int            `json:"bad_answers"`
+	WarmupFailures  int            `json:"warmup_failures"`
+	DeadlineDenials int            `json:"deadline_denials"`
 	Codes           map[string]int `json:"codes"`
 	Outcomes        map[string]int `json:"outcomes"`
 	ServerP99Bound  string         `json:"server_p99_bucket"`
@@ -337,26 +339,39 @@ func attack(args []string) error {
 	}
 	pacer := vegeta.ConstantPacer{Freq: *rate, Per: time.Second}
 
+	// judge checks one result against the review it answers; it returns
+	// what is wrong, or "".
+	judge := func(r *vegeta.Result) string {
+		if r.Error != "" {
+			return r.Error
+		}
+		uid, err := answerUID(r.Body)
+		if err != nil {
+			return err.Error()
+		}
+		mu.Lock()
+		v, ok := issued[uid]
+		delete(issued, uid)
+		mu.Unlock()
+		if !ok {
+			return fmt.Sprintf("answer for uid %q, which was not sent or was answered twice", uid)
+		}
+		if err := check(vs[v], int(r.Code), r.Body, uid); err != nil {
+			return err.Error()
+		}
+		sum.Outcomes[vs[v].name]++
+		return ""
+	}
 	if *warm > 0 {
 		for r := range newAttacker().Attack(targeter, pacer, *warm, "warmup") {
-			if r.Error != "" {
-				return fmt.Errorf("warm-up: %s", r.Error)
-			}
-			uid, err := answerUID(r.Body)
-			if err != nil {
-				return fmt.Errorf("warm-up: %w", err)
-			}
-			mu.Lock()
-			v, ok := issued[uid]
-			delete(issued, uid)
-			mu.Unlock()
-			if !ok {
-				return fmt.Errorf("warm-up: answer for uid %q, which was not sent or was answered twice", uid)
-			}
-			if err := check(vs[v], int(r.Code), r.Body, uid); err != nil {
-				return fmt.Errorf("warm-up: %w", err)
+			if msg := judge(r); msg != "" {
+				sum.WarmupFailures++
+				if len(sum.FirstErrors) < 10 {
+					sum.FirstErrors = append(sum.FirstErrors, "warm-up: "+msg)
+				}
 			}
 		}
+		clear(sum.Outcomes)
 	}
 	before, err := scrape(probe, *base)
 	if err != nil {
@@ -404,34 +419,18 @@ func attack(args []string) error {
 			sum.OverTimeout++
 		}
 		sum.Codes[strconv.Itoa(int(r.Code))]++
-		if r.Error != "" {
-			sum.Errors++
-			if len(sum.FirstErrors) < 10 {
-				sum.FirstErrors = append(sum.FirstErrors, r.Error)
+		if msg := judge(r); msg != "" {
+			switch {
+			case r.Error != "":
+				sum.Errors++
+			case strings.Contains(msg, "no decision in time"):
+				sum.DeadlineDenials++ // the webhook's own deadline (3 s) passed: denied, not failed open
+				sum.BadAnswers++
+			default:
+				sum.BadAnswers++
 			}
-			continue
-		}
-		uid, err := answerUID(r.Body)
-		if err != nil {
-			sum.BadAnswers++
 			if len(sum.FirstErrors) < 10 {
-				sum.FirstErrors = append(sum.FirstErrors, err.Error())
-			}
-			continue
-		}
-		mu.Lock()
-		v, ok := issued[uid]
-		delete(issued, uid)
-		mu.Unlock()
-		if !ok {
-			err = fmt.Errorf("answer for uid %q, which was not sent or was answered twice", uid)
-		} else if err = check(vs[v], int(r.Code), r.Body, uid); err == nil {
-			sum.Outcomes[vs[v].name]++
-		}
-		if err != nil {
-			sum.BadAnswers++
-			if len(sum.FirstErrors) < 10 {
-				sum.FirstErrors = append(sum.FirstErrors, err.Error())
+				sum.FirstErrors = append(sum.FirstErrors, msg)
 			}
 		}
 	}
@@ -454,8 +453,8 @@ func attack(args []string) error {
 
 	fmt.Printf("admission load: %d reviews/s for %s, %d containers per pod (%d bytes a review), %s over TLS\n",
 		sum.Rate, sum.Duration, sum.Containers, sum.BodyBytes, sum.Protocol)
-	fmt.Printf("  requests %d, throughput %.1f/s, errors %d, wrong answers %d, over the %s timeout %d, status codes %v\n",
-		sum.Requests, sum.Throughput, sum.Errors, sum.BadAnswers, *timeout, sum.OverTimeout, sum.Codes)
+	fmt.Printf("  requests %d, throughput %.1f/s, errors %d, wrong answers %d, of them %d denials at the webhook's deadline, over the %s timeout %d, status codes %v (warm-up: %d failures)\n",
+		sum.Requests, sum.Throughput, sum.Errors, sum.BadAnswers, sum.DeadlineDenials, *timeout, sum.OverTimeout, sum.Codes, sum.WarmupFailures)
 	fmt.Printf("  client latency ms: p50 %v  p90 %v  p99 %v  p99.9 %v  max %v  mean %v\n", sum.LatencyMS["p50"], sum.LatencyMS["p90"],
 		sum.LatencyMS["p99"], sum.LatencyMS["p999"], sum.LatencyMS["max"], sum.LatencyMS["mean"])
 	fmt.Printf("  server (shipshape_admission_duration_seconds): %.2f%% of decisions under 10 ms, p99 within the bucket %s; server CPU %.1f s\n",
