@@ -7,12 +7,14 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +41,9 @@ type Config struct {
 	// MaxAge: the view stops answering (deny in enforce mode) when it could
 	// not be refreshed for this long (default 2 min).
 	MaxAge time.Duration
+	// MaxReviews bounds the admission reviews decided at once (default 8
+	// per CPU); more wait up to a second, then get 503.
+	MaxReviews int
 	// MaxBody bounds a JSON request body (default 1 MiB); MaxFactsBody
 	// bounds a submission that carries facts (default 256 MiB).
 	MaxBody, MaxFactsBody int64
@@ -59,6 +64,8 @@ type Server struct {
 	mux     *http.ServeMux
 
 	admissionEvents chan admission.Decision
+	// admissionSlots bounds the reviews decided at once.
+	admissionSlots chan struct{}
 
 	tokens sync.Map // token hash -> cachedToken
 	// tokenRefresh holds the hashes whose expired entry is being read again.
@@ -89,7 +96,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{fleet: cfg.Fleet, cfg: cfg, log: cfg.Log, view: &admission.MemView{MaxAge: cfg.MaxAge},
 		limiter: newFailureLimiter(10, time.Minute), refreshNow: make(chan struct{}, 1),
-		admissionEvents: make(chan admission.Decision, 1024)}
+		admissionEvents: make(chan admission.Decision, 1024), admissionSlots: make(chan struct{}, cmp.Or(cfg.MaxReviews, 8*runtime.GOMAXPROCS(0)))}
 	empty := map[string]string{}
 	s.tags.Store(&empty)
 	s.metrics = newMetrics(s)
@@ -218,8 +225,27 @@ func (s *Server) routes() {
 	}
 }
 
+// timed serves an admission endpoint with a bound on the reviews decided
+// at once: a review waits for a slot at most a second before its body is
+// read, else it is answered 503, which the API server treats as the
+// webhook failing (failurePolicy: Fail denies, Ignore admits). Under
+// overload memory stays bounded instead of growing with the queue.
 func (s *Server) timed(endpoint string, h http.Handler) func(http.ResponseWriter, *http.Request) {
-	return func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(time.Second)
+		defer t.Stop()
+		select {
+		case s.admissionSlots <- struct{}{}:
+			defer func() { <-s.admissionSlots }()
+		case <-t.C:
+			s.metrics.admission.WithLabelValues("overloaded", "", "overloaded").Inc()
+			writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: fmt.Sprintf("overloaded: %d admission reviews are being decided; try again", cap(s.admissionSlots))})
+			return
+		case <-r.Context().Done():
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
 }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
