@@ -218,9 +218,25 @@ export SHIPSHAPE_KUBECTL=$KUBECTL
 EOF
 }
 
+# stray stops control-plane processes of these binaries that no pid file
+# names (a run killed between start and its pid file, or a state directory
+# removed under a running server): they would hold the ports and answer in
+# place of the new ones, with a stale view of a new etcd.
+stray() {
+  local bin found=0
+  for bin in "$APISERVER" "$ETCD"; do
+    if pkill -f "^$bin( |$)" 2>/dev/null; then found=1; log "stopped a stray $(basename "$bin")"; fi
+  done
+  if [ $found = 1 ]; then
+    for _ in $(seq 1 20); do pgrep -f "^($APISERVER|$ETCD)( |$)" >/dev/null || break; sleep 0.5; done
+    pkill -9 -f "^($APISERVER|$ETCD)( |$)" 2>/dev/null || true
+  fi
+}
+
 up() {
   build >&2
   down
+  stray
   rm -rf "$STATE"; mkdir -p "$STATE/pids" "$STATE/logs" "$STATE/apiserver-certs"
   certs; kubeconfig
   local t0=$SECONDS
@@ -246,6 +262,10 @@ up() {
     --disable-admission-plugins=ServiceAccount --service-cluster-ip-range=10.0.0.0/24
   wait_http "$API/readyz" 90 --cacert "$STATE/pki/ca.crt" -H "Authorization: Bearer $TOKEN" \
     || { tail -30 "$STATE/logs/kube-apiserver.log" >&2; down; exit 1; }
+  local p
+  for p in etcd kube-apiserver; do   # the answer must come from the processes just started
+    kill -0 "$(cat "$STATE/pids/$p")" 2>/dev/null || { log "$p exited:"; tail -20 "$STATE/logs/$p.log" >&2; down; exit 1; }
+  done
   log "kube-apiserver ready at $API in $((SECONDS - t0)) s"
   env_lines
 }
