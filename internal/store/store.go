@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -72,7 +73,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{reader: reader{q: db, d: d}, db: db, d: d, logger: o.logger, riverDriver: d.newRiverDriver(db)}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", redact(dsn), err)
 	}
@@ -272,6 +273,25 @@ func nowOr(t time.Time) time.Time {
 func notFound(err error, what string) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return err
+}
+
+// ping connects, retrying for a while when SQLite answers "database is
+// locked": switching a new file to WAL mode takes a lock that SQLite does not
+// wait for (busy_timeout does not apply), so processes opening one new
+// database at once can see SQLITE_BUSY on their first connection.
+func ping(ctx context.Context, db *sql.DB) error {
+	var err error
+	for i := 0; i < 100; i++ {
+		if err = db.PingContext(ctx); err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(20+rand.IntN(80)) * time.Millisecond):
+		}
 	}
 	return err
 }
