@@ -7,8 +7,9 @@ import (
 
 // movingTag matches tags that are moved to each new release: a bare major or
 // major.minor version, optionally with a variant ("1", "1.25", "3.12-slim"),
-// and the usual channel names.
-var movingTag = regexp.MustCompile(`^(v?\d+(\.\d+)?(-[a-z][a-z0-9.]*)?|stable|lts|edge|current|mainline|nightly|dev|main|master|slim|alpine|bookworm|bullseye|trixie|jammy|noble)$`)
+// and the usual channel names. A bare number of five digits or more is a
+// build number or an all-digit commit hash ("9717656"), not a major version.
+var movingTag = regexp.MustCompile(`^(v?\d{1,4}(\.\d+)?(-[a-z][a-z0-9.]*)?|stable|lts|edge|current|mainline|nightly|dev|main|master|slim|alpine|bookworm|bullseye|trixie|jammy|noble)$`)
 
 // rel001 is the check REL-001.
 func rel001() Check {
