@@ -16,7 +16,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -37,96 +36,15 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/shipshape-dev/shipshape/internal/admission/kubetest"
 	"github.com/shipshape-dev/shipshape/internal/deploy"
 	"github.com/shipshape-dev/shipshape/internal/imagetest"
 )
 
 const webhookName = "images.shipshape.dev"
 
-// kube runs the real kubectl against the control plane of the environment.
-type kube struct {
-	t       *testing.T
-	kubectl string
-	flags   []string
-	runID   string
-}
-
-// kubeFromEnv is the control plane tools/kube/control-plane.sh started: its
-// absence skips the test, or fails it under CI.
-func kubeFromEnv(t *testing.T) *kube {
-	t.Helper()
-	api, token, kubectl := os.Getenv("SHIPSHAPE_KUBE_APISERVER"), os.Getenv("SHIPSHAPE_KUBE_TOKEN"), os.Getenv("SHIPSHAPE_KUBECTL")
-	if api == "" || token == "" || kubectl == "" {
-		msg := "SHIPSHAPE_KUBE_APISERVER, SHIPSHAPE_KUBE_TOKEN and SHIPSHAPE_KUBECTL are not set: " +
-			`run eval "$(tools/kube/control-plane.sh up)" first`
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	k := &kube{t: t, kubectl: kubectl, runID: fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000)}
-	if kc := os.Getenv("SHIPSHAPE_KUBECONFIG"); kc != "" {
-		k.flags = []string{"--kubeconfig", kc}
-	} else {
-		k.flags = []string{"--kubeconfig", os.DevNull, "--server", api, "--token", token}
-		if ca := os.Getenv("SHIPSHAPE_KUBE_CA"); ca != "" {
-			k.flags = append(k.flags, "--certificate-authority", ca)
-		} else {
-			k.flags = append(k.flags, "--insecure-skip-tls-verify")
-		}
-	}
-	return k
-}
-
-func (k *kube) run(stdin string, args ...string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, k.kubectl, append(append([]string{}, k.flags...), args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	err := cmd.Run()
-	return out.String(), errb.String(), err
-}
-
-func (k *kube) mustRun(stdin string, args ...string) string {
-	k.t.Helper()
-	out, errOut, err := k.run(stdin, args...)
-	if err != nil {
-		k.t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
-	}
-	return out + errOut
-}
-
-func (k *kube) allowed(what, stdin string, args ...string) string {
-	k.t.Helper()
-	out, errOut, err := k.run(stdin, args...)
-	if err != nil {
-		k.t.Errorf("%s: want allowed, kubectl failed: %v\n%s%s", what, err, out, errOut)
-	} else {
-		k.t.Logf("%s: %s", what, strings.TrimSpace(out+errOut))
-	}
-	return out + errOut
-}
-
-// denied wants kubectl to fail with every string of want in its error.
-func (k *kube) denied(what string, want []string, stdin string, args ...string) string {
-	k.t.Helper()
-	out, errOut, err := k.run(stdin, args...)
-	if err == nil {
-		k.t.Errorf("%s: want denied, kubectl succeeded:\n%s%s", what, out, errOut)
-		return out + errOut
-	}
-	k.t.Logf("%s: %s", what, strings.TrimSpace(errOut))
-	for _, s := range want {
-		if !strings.Contains(errOut, s) {
-			k.t.Errorf("%s: kubectl's error lacks %q:\n%s", what, s, errOut)
-		}
-	}
-	return out + errOut
-}
+// kubeFromEnv is the control plane tools/kube/control-plane.sh started.
+func kubeFromEnv(t *testing.T) *kubetest.Kubectl { return kubetest.FromEnv(t) }
 
 // deployment is a Deployment of one container running image.
 func deployment(name, ns, image string) string {
@@ -279,7 +197,7 @@ func osvRecords(t *testing.T, ids ...string) string { return imagetest.OSVRecord
 func TestServeAdmission(t *testing.T) {
 	k := kubeFromEnv(t)
 	tmp := t.TempDir()
-	nsProd, nsWarn, nsExempt := "svc-prod-"+k.runID, "svc-warn-"+k.runID, "svc-exempt-"+k.runID
+	nsProd, nsWarn, nsExempt := "svc-prod-"+k.RunID, "svc-warn-"+k.RunID, "svc-exempt-"+k.RunID
 
 	// TLS: a CA and a serving certificate for 127.0.0.1, as the manifests make them.
 	tb, err := deploy.NewTLSBundle([]string{"127.0.0.1", "localhost"}, 24*time.Hour, time.Now())
@@ -343,13 +261,13 @@ func TestServeAdmission(t *testing.T) {
 	}
 
 	for _, ns := range []string{nsProd, nsWarn, nsExempt} {
-		k.mustRun("", "create", "namespace", ns)
-		k.mustRun("", "label", "namespace", ns, "shipshape-e2e="+k.runID)
+		k.MustRun("", "create", "namespace", ns)
+		k.MustRun("", "label", "namespace", ns, "shipshape-e2e="+k.RunID)
 	}
 	t.Cleanup(func() {
-		_, _, _ = k.run("", "delete", "validatingwebhookconfiguration", webhookName+"-"+k.runID, "--ignore-not-found")
+		_, _, _ = k.Run("", "delete", "validatingwebhookconfiguration", webhookName+"-"+k.RunID, "--ignore-not-found")
 		for _, ns := range []string{nsProd, nsWarn, nsExempt} {
-			_, _, _ = k.run("", "delete", "namespace", ns, "--wait=false")
+			_, _, _ = k.Run("", "delete", "namespace", ns, "--wait=false")
 		}
 	})
 
@@ -374,16 +292,16 @@ func TestServeAdmission(t *testing.T) {
 			"admissionReviewVersions": []string{"v1"},
 			"matchPolicy":             "Equivalent",
 			"namespaceSelector": map[string]any{
-				"matchLabels":      map[string]string{"shipshape-e2e": k.runID},
+				"matchLabels":      map[string]string{"shipshape-e2e": k.RunID},
 				"matchExpressions": []any{map[string]any{"key": "kubernetes.io/metadata.name", "operator": op, "values": namespaces}},
 			},
 			"rules": rules,
 		}
 	}
-	k.mustRun(string(mustMarshal(map[string]any{
+	k.MustRun(string(mustMarshal(map[string]any{
 		"apiVersion": "admissionregistration.k8s.io/v1",
 		"kind":       "ValidatingWebhookConfiguration",
-		"metadata":   map[string]any{"name": webhookName + "-" + k.runID},
+		"metadata":   map[string]any{"name": webhookName + "-" + k.RunID},
 		"webhooks": []any{
 			hook(webhookName, "Fail", "NotIn", nsWarn, nsExempt),
 			hook("warn."+webhookName, "Ignore", "In", nsWarn),
@@ -393,7 +311,7 @@ func TestServeAdmission(t *testing.T) {
 	// The API server picks the configuration up within about 2 s.
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; ; i++ {
-		_, errOut, err := k.run("", "run", fmt.Sprintf("probe-%d", i), "-n", nsProd, "--image="+repo+"root:1.0", "--restart=Never", "--dry-run=server")
+		_, errOut, err := k.Run("", "run", fmt.Sprintf("probe-%d", i), "-n", nsProd, "--image="+repo+"root:1.0", "--restart=Never", "--dry-run=server")
 		if err != nil && strings.Contains(errOut, "denied the request") {
 			break
 		}
@@ -405,34 +323,34 @@ func TestServeAdmission(t *testing.T) {
 	prefix := fmt.Sprintf("admission webhook %q denied the request: shipshape:", webhookName)
 
 	// 1. An approved image, by tag and by digest: accepted.
-	k.allowed("approved deployment", deployment("web", nsProd, repo+"web:1.0"), "apply", "-f", "-")
-	k.allowed("approved deployment by digest", deployment("web-pinned", nsProd, repo+"web@"+web.Evaluation.Digest), "apply", "-f", "-")
-	k.allowed("approved pod", "", "run", "web-pod", "-n", nsProd, "--image="+repo+"web:1.0", "--restart=Never")
+	k.Allowed("approved deployment", deployment("web", nsProd, repo+"web:1.0"), "apply", "-f", "-")
+	k.Allowed("approved deployment by digest", deployment("web-pinned", nsProd, repo+"web@"+web.Evaluation.Digest), "apply", "-f", "-")
+	k.Allowed("approved pod", "", "run", "web-pod", "-n", nsProd, "--image="+repo+"web:1.0", "--restart=Never")
 
 	// 2. Unapproved: refused, naming the image and its state (and the failing
 	//    check of the rejected one), linking the dashboard.
-	msg := k.denied("rejected image", []string{prefix, `Deployment "root"`, `image "` + repo + `root:1.0" is rejected; failing checks: SEC-001`,
+	msg := k.Denied("rejected image", []string{prefix, `Deployment "root"`, `image "` + repo + `root:1.0" is rejected; failing checks: SEC-001`,
 		"https://shipshape.example/images/" + root.Evaluation.Digest}, deployment("root", nsProd, repo+"root:1.0"), "apply", "-f", "-")
 	if n := strings.Count(msg, "SEC-001"); n != 1 {
 		t.Errorf("the failing check is named %d times, want once", n)
 	}
-	k.denied("never submitted", []string{prefix, `image "` + repo + `unknown:2.0"`, "was never submitted to shipshape"},
+	k.Denied("never submitted", []string{prefix, `image "` + repo + `unknown:2.0"`, "was never submitted to shipshape"},
 		deployment("unknown", nsProd, repo+"unknown:2.0"), "apply", "-f", "-")
 
 	// 3. Revoked with shipshape server revoke: refused from then on.
-	k.allowed("before the revocation", deployment("gone", nsProd, repo+"gone:1.0"), "apply", "--dry-run=server", "-f", "-")
+	k.Allowed("before the revocation", deployment("gone", nsProd, repo+"gone:1.0"), "apply", "--dry-run=server", "-f", "-")
 	if r := svc.cli("server", "revoke", gone.Evaluation.Digest, "--reason", "leaked signing key", "--server", svc.url, "--token", token); r.code != 0 {
 		t.Fatalf("server revoke: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	k.denied("revoked image", []string{prefix, `image "` + repo + `gone:1.0" is revoked (leaked signing key)`},
+	k.Denied("revoked image", []string{prefix, `image "` + repo + `gone:1.0" is revoked (leaked signing key)`},
 		deployment("gone", nsProd, repo+"gone:1.0"), "apply", "-f", "-")
-	k.denied("revoked image, bare pod", []string{prefix, `Pod "gone"`, "is revoked"}, "", "run", "gone", "-n", nsProd, "--image="+repo+"gone:1.0", "--restart=Never")
+	k.Denied("revoked image, bare pod", []string{prefix, `Pod "gone"`, "is revoked"}, "", "run", "gone", "-n", nsProd, "--image="+repo+"gone:1.0", "--restart=Never")
 
 	// 4. Approved, then retired by re-evaluation: the advisory data learns of
 	//    CVE-2023-5363 (shipshape db import, which the service notices within
 	//    --data-check), the image now fails SEC-020 and, with graceDays 0,
 	//    is retired at once.
-	k.allowed("before the advisory", deployment("payments", nsProd, repo+"payments:1.0"), "apply", "-f", "-")
+	k.Allowed("before the advisory", deployment("payments", nsProd, repo+"payments:1.0"), "apply", "-f", "-")
 	if r := runWith(t, env, "db", "import", "--source", "Debian", osvRecords(t, "CVE-2024-6387", "CVE-2023-5363", "DSA-5532-1")); r.code != 0 {
 		t.Fatalf("db import: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -447,17 +365,17 @@ func TestServeAdmission(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	k.denied("retired image", []string{prefix, `image "` + repo + `payments:1.0" is retired`, "SEC-020"},
+	k.Denied("retired image", []string{prefix, `image "` + repo + `payments:1.0" is retired`, "SEC-020"},
 		deployment("payments2", nsProd, repo+"payments:1.0"), "apply", "-f", "-")
-	k.denied("retired image, scaling the existing deployment's pods", []string{prefix, "is retired"},
+	k.Denied("retired image, scaling the existing deployment's pods", []string{prefix, "is retired"},
 		"", "run", "payments-pod", "-n", nsProd, "--image="+repo+"payments:1.0", "--restart=Never")
-	k.allowed("an approved image is not affected", deployment("web2", nsProd, repo+"web:1.0"), "apply", "-f", "-")
+	k.Allowed("an approved image is not affected", deployment("web2", nsProd, repo+"web:1.0"), "apply", "-f", "-")
 
 	// 5. An exempt namespace is not judged (neither called, nor judged if it were).
-	k.allowed("exempt namespace", deployment("root", nsExempt, repo+"root:1.0"), "apply", "-f", "-")
+	k.Allowed("exempt namespace", deployment("root", nsExempt, repo+"root:1.0"), "apply", "-f", "-")
 
 	// 6. Warn mode: allowed, with kubectl printing the would-be denial.
-	out := k.allowed("warn mode", deployment("root", nsWarn, repo+"root:1.0"), "apply", "-f", "-")
+	out := k.Allowed("warn mode", deployment("root", nsWarn, repo+"root:1.0"), "apply", "-f", "-")
 	if !strings.Contains(out, `Warning: shipshape (warn mode, would deny): image "`+repo+`root:1.0" is rejected`) {
 		t.Errorf("warn mode: kubectl shows no warning:\n%s", out)
 	}
@@ -479,10 +397,10 @@ func TestServeAdmission(t *testing.T) {
 	//    failurePolicy Fail enforced namespaces are refused, even an approved
 	//    image; the warn-mode namespace's webhook has Ignore and admits.
 	svc.stop()
-	k.denied("service down, enforce", []string{fmt.Sprintf("failed calling webhook %q", webhookName)},
+	k.Denied("service down, enforce", []string{fmt.Sprintf("failed calling webhook %q", webhookName)},
 		deployment("web3", nsProd, repo+"web:1.0"), "apply", "-f", "-")
-	k.allowed("service down, warn", deployment("web3", nsWarn, repo+"root:1.0"), "apply", "-f", "-")
-	k.allowed("service down, exempt", deployment("web3", nsExempt, repo+"root:1.0"), "apply", "-f", "-")
+	k.Allowed("service down, warn", deployment("web3", nsWarn, repo+"root:1.0"), "apply", "-f", "-")
+	k.Allowed("service down, exempt", deployment("web3", nsExempt, repo+"root:1.0"), "apply", "-f", "-")
 }
 
 // `shipshape serve admission manifests` prints manifests the real API server
@@ -490,12 +408,12 @@ func TestServeAdmission(t *testing.T) {
 // webhook configurations included, without creating them).
 func TestAdmissionManifests(t *testing.T) {
 	k := kubeFromEnv(t)
-	ns := "shipshape-" + k.runID
-	k.mustRun("", "create", "namespace", ns)
-	t.Cleanup(func() { _, _, _ = k.run("", "delete", "namespace", ns, "--wait=false") })
+	ns := "shipshape-" + k.RunID
+	k.MustRun("", "create", "namespace", ns)
+	t.Cleanup(func() { _, _, _ = k.Run("", "delete", "namespace", ns, "--wait=false") })
 	// The API server's Pod Security admission warns about a workload that
 	// would violate the restricted standard the manifests' namespace enforces.
-	k.mustRun("", "label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
+	k.MustRun("", "label", "namespace", ns, "pod-security.kubernetes.io/enforce=restricted", "pod-security.kubernetes.io/warn=restricted")
 
 	for _, tc := range []struct {
 		name string
@@ -526,7 +444,7 @@ func TestAdmissionManifests(t *testing.T) {
 					docs = append(docs, doc)
 				}
 			}
-			out := k.mustRun(strings.Join(docs, "\n---\n"), "apply", "--dry-run=server", "-f", "-")
+			out := k.MustRun(strings.Join(docs, "\n---\n"), "apply", "--dry-run=server", "-f", "-")
 			t.Logf("%s", out)
 			for _, w := range tc.want {
 				if !strings.Contains(out, w+" (server dry run)") {

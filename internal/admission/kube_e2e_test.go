@@ -12,7 +12,6 @@ package admission
 // it fails, so that CI cannot silently stop running it.
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -27,98 +26,31 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shipshape-dev/shipshape/internal/admission/kubetest"
 )
 
 const e2eWebhookName = "images.shipshape.dev"
 
+// kubeEnv is kubectl against the environment's control plane, and the
+// decisions the handler recorded.
 type kubeEnv struct {
-	t          *testing.T
-	kubectl    string
-	flags      []string
-	runID      string
+	*kubetest.Kubectl
 	decisionMu sync.Mutex
 	decisions  []Decision
 }
 
-func kubeFromEnv(t *testing.T) *kubeEnv {
-	t.Helper()
-	api, token, kubectl := os.Getenv("SHIPSHAPE_KUBE_APISERVER"), os.Getenv("SHIPSHAPE_KUBE_TOKEN"), os.Getenv("SHIPSHAPE_KUBECTL")
-	if api == "" || token == "" || kubectl == "" {
-		msg := "SHIPSHAPE_KUBE_APISERVER, SHIPSHAPE_KUBE_TOKEN and SHIPSHAPE_KUBECTL are not set: " +
-			`run eval "$(tools/kube/control-plane.sh up)" first`
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	k := &kubeEnv{t: t, kubectl: kubectl, runID: fmt.Sprintf("%d", time.Now().UnixNano()%1_000_000)}
-	if kc := os.Getenv("SHIPSHAPE_KUBECONFIG"); kc != "" {
-		k.flags = []string{"--kubeconfig", kc}
-	} else {
-		k.flags = []string{"--kubeconfig", os.DevNull, "--server", api, "--token", token}
-		if ca := os.Getenv("SHIPSHAPE_KUBE_CA"); ca != "" {
-			k.flags = append(k.flags, "--certificate-authority", ca)
-		} else {
-			k.flags = append(k.flags, "--insecure-skip-tls-verify")
-		}
-	}
-	return k
-}
+func kubeFromEnv(t *testing.T) *kubeEnv { return &kubeEnv{Kubectl: kubetest.FromEnv(t)} }
 
-// run runs kubectl with stdin and returns stdout, stderr and the error.
-func (k *kubeEnv) run(stdin string, args ...string) (string, string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, k.kubectl, append(append([]string{}, k.flags...), args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	err := cmd.Run()
-	return out.String(), errb.String(), err
-}
-
-func (k *kubeEnv) mustRun(stdin string, args ...string) string {
-	k.t.Helper()
-	out, errOut, err := k.run(stdin, args...)
-	if err != nil {
-		k.t.Fatalf("kubectl %s: %v\n%s%s", strings.Join(args, " "), err, out, errOut)
-	}
-	return out + errOut
-}
-
-// expectAllowed and expectDenied run one kubectl command and check its fate.
-func (k *kubeEnv) expectAllowed(what, stdin string, args ...string) string {
-	k.t.Helper()
-	out, errOut, err := k.run(stdin, args...)
-	if err != nil {
-		k.t.Errorf("%s: want allowed, kubectl failed: %v\n%s%s", what, err, out, errOut)
-	}
-	return out + errOut
-}
-
+// expectDenied wants kubectl refused by this webhook with every string of want.
 func (k *kubeEnv) expectDenied(what string, want []string, stdin string, args ...string) string {
-	k.t.Helper()
-	out, errOut, err := k.run(stdin, args...)
-	if err == nil {
-		k.t.Errorf("%s: want denied, kubectl succeeded:\n%s%s", what, out, errOut)
-		return out + errOut
-	}
 	prefix := fmt.Sprintf("admission webhook %q denied the request: shipshape:", e2eWebhookName)
-	for _, s := range append([]string{prefix}, want...) {
-		if !strings.Contains(errOut, s) {
-			k.t.Errorf("%s: kubectl's error lacks %q:\n%s", what, s, errOut)
-		}
-	}
-	return out + errOut
+	return k.Denied(what, append([]string{prefix}, want...), stdin, args...)
 }
 
 // switchView fails every lookup while fail is set.
@@ -171,9 +103,9 @@ func serveTLS(t *testing.T, h *Handler) (string, []byte) {
 
 func TestKubeAdmission(t *testing.T) {
 	k := kubeFromEnv(t)
-	t.Logf("kubectl: %s", strings.TrimSpace(k.mustRun("", "version", "--output=yaml")))
+	t.Logf("kubectl: %s", strings.TrimSpace(k.MustRun("", "version", "--output=yaml")))
 
-	nsProd, nsWarn, nsExempt := "e2e-prod-"+k.runID, "e2e-warn-"+k.runID, "e2e-exempt-"+k.runID
+	nsProd, nsWarn, nsExempt := "e2e-prod-"+k.RunID, "e2e-warn-"+k.RunID, "e2e-exempt-"+k.RunID
 	view := &switchView{MemView: NewMemView(testApprovals()...)}
 	cfg := Config{
 		Rules:            []ModeRule{{Namespaces: []string{nsWarn}, Mode: ModeWarn}},
@@ -193,13 +125,13 @@ func TestKubeAdmission(t *testing.T) {
 	url, caPEM := serveTLS(t, h)
 
 	for _, ns := range []string{nsProd, nsWarn, nsExempt} {
-		k.mustRun("", "create", "namespace", ns)
-		k.mustRun("", "label", "namespace", ns, "shipshape-e2e="+k.runID)
+		k.MustRun("", "create", "namespace", ns)
+		k.MustRun("", "label", "namespace", ns, "shipshape-e2e="+k.RunID)
 	}
 	t.Cleanup(func() {
-		_, _, _ = k.run("", "delete", "validatingwebhookconfiguration", e2eWebhookName+"-"+k.runID, "--ignore-not-found")
+		_, _, _ = k.Run("", "delete", "validatingwebhookconfiguration", e2eWebhookName+"-"+k.RunID, "--ignore-not-found")
 		for _, ns := range []string{nsProd, nsWarn, nsExempt} {
-			_, _, _ = k.run("", "delete", "namespace", ns, "--wait=false")
+			_, _, _ = k.Run("", "delete", "namespace", ns, "--wait=false")
 		}
 	})
 
@@ -208,7 +140,7 @@ func TestKubeAdmission(t *testing.T) {
 	webhook := map[string]any{
 		"apiVersion": "admissionregistration.k8s.io/v1",
 		"kind":       "ValidatingWebhookConfiguration",
-		"metadata":   map[string]any{"name": e2eWebhookName + "-" + k.runID},
+		"metadata":   map[string]any{"name": e2eWebhookName + "-" + k.RunID},
 		"webhooks": []any{map[string]any{
 			"name":                    e2eWebhookName,
 			"clientConfig":            map[string]any{"url": url + ValidatePath, "caBundle": base64.StdEncoding.EncodeToString(caPEM)},
@@ -217,7 +149,7 @@ func TestKubeAdmission(t *testing.T) {
 			"sideEffects":             "None",
 			"admissionReviewVersions": []string{"v1"},
 			"matchPolicy":             "Equivalent",
-			"namespaceSelector":       map[string]any{"matchLabels": map[string]string{"shipshape-e2e": k.runID}},
+			"namespaceSelector":       map[string]any{"matchLabels": map[string]string{"shipshape-e2e": k.RunID}},
 			"rules": []any{
 				map[string]any{"apiGroups": []string{""}, "apiVersions": []string{"v1"}, "operations": []string{"CREATE", "UPDATE"},
 					"resources": []string{"pods", "pods/ephemeralcontainers"}, "scope": "Namespaced"},
@@ -228,13 +160,13 @@ func TestKubeAdmission(t *testing.T) {
 			},
 		}},
 	}
-	k.mustRun(string(mustJSON(webhook)), "apply", "-f", "-")
+	k.MustRun(string(mustJSON(webhook)), "apply", "-f", "-")
 
 	// The API server's webhook informer picks the configuration up within about
 	// 2 s: wait until a probe is denied rather than sleeping blindly.
 	deadline := time.Now().Add(30 * time.Second)
 	for i := 0; ; i++ {
-		_, errOut, err := k.run("", "run", fmt.Sprintf("probe-%d", i), "-n", nsProd, "--image="+imgTool, "--restart=Never", "--dry-run=server")
+		_, errOut, err := k.Run("", "run", fmt.Sprintf("probe-%d", i), "-n", nsProd, "--image="+imgTool, "--restart=Never", "--dry-run=server")
 		if err != nil && strings.Contains(errOut, "denied the request") {
 			break
 		}
@@ -245,7 +177,7 @@ func TestKubeAdmission(t *testing.T) {
 	}
 
 	// 1. A Deployment with an approved image is accepted.
-	k.expectAllowed("approved deployment", "", "create", "deployment", "web", "-n", nsProd, "--image="+imgWeb)
+	k.Allowed("approved deployment", "", "create", "deployment", "web", "-n", nsProd, "--image="+imgWeb)
 
 	// 2. An unapproved one is refused, with a message naming the image, its state
 	//    and the failing checks, and pointing at the dashboard.
@@ -265,7 +197,7 @@ func TestKubeAdmission(t *testing.T) {
 	view.Upsert(testApprovals()[0]) // approved again for the rest
 
 	// 4. An exempt namespace is accepted.
-	k.expectAllowed("exempt namespace", "", "create", "deployment", "tool", "-n", nsExempt, "--image="+imgTool)
+	k.Allowed("exempt namespace", "", "create", "deployment", "tool", "-n", nsExempt, "--image="+imgTool)
 
 	// 5. A Pod whose init container is unapproved is refused.
 	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{"name": "with-init", "namespace": nsProd},
@@ -280,18 +212,18 @@ func TestKubeAdmission(t *testing.T) {
 		"", "create", "cronjob", "nightly", "-n", nsProd, "--image="+imgOld, "--schedule=0 3 * * *")
 
 	// kubectl debug adds an ephemeral container (UPDATE pods/ephemeralcontainers).
-	k.mustRun("", "run", "target", "-n", nsProd, "--image="+imgWeb, "--restart=Never")
+	k.MustRun("", "run", "target", "-n", nsProd, "--image="+imgWeb, "--restart=Never")
 	k.expectDenied("unapproved debug container", []string{`ephemeralContainer "debugger"`, imgTool},
 		"", "debug", "target", "-n", nsProd, "--image="+imgTool, "--container=debugger")
-	k.expectAllowed("approved debug container", "", "debug", "target", "-n", nsProd, "--image="+imgDebugger, "--container=debugger2")
+	k.Allowed("approved debug container", "", "debug", "target", "-n", nsProd, "--image="+imgDebugger, "--container=debugger2")
 
 	// 6. Warn mode allows, with a warning kubectl prints.
-	out := k.expectAllowed("warn mode", "", "create", "deployment", "tool", "-n", nsWarn, "--image="+imgTool)
+	out := k.Allowed("warn mode", "", "create", "deployment", "tool", "-n", nsWarn, "--image="+imgTool)
 	if !strings.Contains(out, "Warning: shipshape (warn mode, would deny): image \""+imgTool+"\" is not approved") {
 		t.Errorf("warn mode: kubectl shows no warning:\n%s", out)
 	}
 	// An approval about to expire warns in any mode.
-	out = k.expectAllowed("expiring approval", "", "create", "deployment", "api", "-n", nsProd, "--image="+imgAPI)
+	out = k.Allowed("expiring approval", "", "create", "deployment", "api", "-n", nsProd, "--image="+imgAPI)
 	if !strings.Contains(out, "Warning: shipshape: approval of \""+imgAPI+"\" expires in") {
 		t.Errorf("expiring approval: no warning:\n%s", out)
 	}
@@ -300,7 +232,7 @@ func TestKubeAdmission(t *testing.T) {
 	view.fail.Store(true)
 	k.expectDenied("view error, enforce", []string{"approvals cannot be read (approval store unreachable)"},
 		"", "create", "deployment", "web3", "-n", nsProd, "--image="+imgWeb)
-	out = k.expectAllowed("view error, warn", "", "create", "deployment", "web3", "-n", nsWarn, "--image="+imgWeb)
+	out = k.Allowed("view error, warn", "", "create", "deployment", "web3", "-n", nsWarn, "--image="+imgWeb)
 	if !strings.Contains(out, "Warning: shipshape (warn mode, would deny)") {
 		t.Errorf("view error in warn mode: no warning:\n%s", out)
 	}
